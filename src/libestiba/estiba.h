@@ -25,6 +25,12 @@ struct estiba_context
   bool debug;               /* --debug */
   struct estiba_log *log;   /* where warnings go */
   const char *argv0;        /* how we were invoked */
+  /* create/run/exec re-execute the program from a sealed copy of itself
+   * (CVE-2019-5736, see cloned_binary.h) unless it already runs from one;
+   * the re-exec restarts the program with the same arguments.  A program
+   * that must not restart (muelle) calls cloned_binary_ensure() at the top
+   * of its main, or sets this.  */
+  bool no_cloned_binary;
 };
 
 /* Options of create and run (runc's flags).  */
@@ -86,6 +92,28 @@ int estiba_container_list (struct estiba_context *ctx, const char *format, bool 
 /* Returns the process exit status in the foreground, 0 when detached.  */
 int estiba_container_exec (struct estiba_context *ctx, const struct estiba_exec_options *opts,
                            estiba_error_t *err);
+
+/* cgroup operations (runc's pause, resume, ps, update, events).  pause
+ * and resume return once the cgroup is frozen/thawed.  ps gives the pids
+ * in the container's cgroup (malloc'd).  update writes res (see
+ * estiba_resources_parse) to the container's cgroups.  events writes runc's
+ * event JSON lines to out: with stats_only one "stats" event, else a
+ * "stats" event every interval_ms and an "oom" event for each OOM kill,
+ * until the container stops.  */
+struct oci_linux_resources;
+int estiba_container_pause (struct estiba_context *ctx, const char *id, estiba_error_t *err);
+int estiba_container_resume (struct estiba_context *ctx, const char *id, estiba_error_t *err);
+int estiba_container_ps (struct estiba_context *ctx, const char *id, pid_t **pids, size_t *n,
+                         estiba_error_t *err);
+int estiba_container_update (struct estiba_context *ctx, const char *id, const struct oci_linux_resources *res,
+                             estiba_error_t *err);
+int estiba_container_events (struct estiba_context *ctx, const char *id, bool stats_only, long interval_ms,
+                             FILE *out, estiba_error_t *err);
+/* A runtime-spec linux.resources object read from path ("-": stdin),
+ * returned as the linux.resources of an otherwise empty config (free with
+ * oci_config_free), or NULL with *err set.  */
+struct oci_config;
+struct oci_config *estiba_resources_parse (const char *path, estiba_error_t *err);
 
 /* Signal name or number to number; -1 when unknown.  */
 int estiba_parse_signal (const char *s);

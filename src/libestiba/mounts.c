@@ -1,0 +1,422 @@
+/* The mounts list and safe resolution inside the rootfs: see mounts.h.  */
+#include <config.h>
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "idmap.h"
+#include "mount_options.h"
+
+int
+resolve_in_root (int rootfd, const char *path, int flags)
+{
+  struct open_how how = { .flags = (unsigned) (flags | O_CLOEXEC),
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  int fd;
+
+  while (*path == '/')
+    path++;
+  if (*path == '\0')
+    path = ".";
+  do
+    fd = (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+  while (fd < 0 && (errno == EAGAIN || errno == EINTR));
+  return fd;
+}
+
+const char *
+fd_path (int fd, char *buf, size_t size)
+{
+  snprintf (buf, size, "/proc/self/fd/%d", fd);
+  return buf;
+}
+
+/* Create one missing component `name` in the directory at `parent`.  */
+static int
+create_component (int parent, const char *name, bool file, mode_t mode)
+{
+  if (file)
+    {
+      int fd = openat (parent, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd >= 0)
+        close (fd);
+      return fd < 0 && errno != EEXIST ? -1 : 0;
+    }
+  if (mkdirat (parent, name, mode) < 0 && errno != EEXIST)
+    return -1;
+  return 0;
+}
+
+int
+mkdir_in_root (int rootfd, const char *path, bool file, mode_t mode, estiba_error_t *err)
+{
+  cleanup_free char *copy = strdup (path);
+  char *p, *next;
+  int fd;
+
+  if (copy == NULL)
+    return estiba_error_errno (err, "strdup");
+  fd = resolve_in_root (rootfd, path, O_PATH);
+  if (fd >= 0)
+    return fd;
+  /* Walk the components: each prefix is resolved inside the root, and a
+   * missing one is created in its (already resolved) parent.  */
+  for (p = copy; *p == '/'; p++)
+    ;
+  while (p && *p)
+    {
+      cleanup_close int parent = -1;
+      char saved;
+      bool last;
+
+      next = strchr (p, '/');
+      while (next && next[1] == '/')
+        next++;
+      last = next == NULL || next[1] == '\0';
+      saved = next ? *next : '\0';
+      if (next)
+        *next = '\0';
+      if (strcmp (p, "..") == 0 || strcmp (p, ".") == 0)
+        {
+          if (next)
+            *next = saved;
+          p = next ? next + 1 : NULL;
+          continue;
+        }
+      fd = resolve_in_root (rootfd, copy, O_PATH);
+      if (fd < 0 && errno == ENOENT)
+        {
+          /* Parent of this component: everything before p.  */
+          char c = p[-1];
+          if (p > copy)
+            p[-1] = '\0';
+          parent = resolve_in_root (rootfd, p > copy ? copy : "/", O_PATH | O_DIRECTORY);
+          if (p > copy)
+            p[-1] = c;
+          if (parent < 0)
+            return estiba_error_errno (err, "resolve the parent of '%s' in the rootfs", copy);
+          if (create_component (parent, p, last && file, mode) < 0)
+            return estiba_error_errno (err, "create '%s' in the rootfs", copy);
+          fd = resolve_in_root (rootfd, copy, O_PATH);
+        }
+      if (fd < 0)
+        return estiba_error_errno (err, "resolve '%s' in the rootfs", copy);
+      if (last)
+        return fd;
+      close (fd);
+      *next = saved;
+      p = next + 1;
+    }
+  return estiba_error (err, EINVAL, "create '%s' in the rootfs", path);
+}
+
+/* The per-mount attributes of MS_* flags, for mount_setattr on a bind:
+ * only what the options set or explicitly cleared changes, so flags an
+ * unprivileged user namespace may not drop (locked nosuid, nodev, ...)
+ * are left alone unless asked.  */
+static void
+bind_attributes (const struct mount_options *mo, struct mount_attr *attr)
+{
+  static const struct
+  {
+    unsigned long ms;
+    uint64_t attr;
+  } map[] = {
+    { MS_RDONLY, MOUNT_ATTR_RDONLY },         { MS_NOSUID, MOUNT_ATTR_NOSUID },
+    { MS_NODEV, MOUNT_ATTR_NODEV },           { MS_NOEXEC, MOUNT_ATTR_NOEXEC },
+    { MS_NODIRATIME, MOUNT_ATTR_NODIRATIME }, { MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW },
+  };
+  const unsigned long atime = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+  size_t i;
+
+  memset (attr, 0, sizeof (*attr));
+  for (i = 0; i < sizeof map / sizeof map[0]; i++)
+    {
+      if (mo->flags & map[i].ms)
+        attr->attr_set |= map[i].attr;
+      else if (mo->cleared & map[i].ms)
+        attr->attr_clr |= map[i].attr;
+    }
+  if ((mo->flags & atime) || (mo->cleared & atime))
+    {
+      attr->attr_clr |= MOUNT_ATTR__ATIME;
+      if (mo->flags & MS_NOATIME)
+        attr->attr_set |= MOUNT_ATTR_NOATIME;
+      else if (mo->flags & MS_STRICTATIME)
+        attr->attr_set |= MOUNT_ATTR_STRICTATIME;
+      else
+        attr->attr_set |= MOUNT_ATTR_RELATIME;
+    }
+}
+
+static int
+set_attributes (int fd, unsigned int flags, uint64_t set, uint64_t clr, const char *what, estiba_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
+
+  if (set == 0 && clr == 0)
+    return 0;
+  if (mount_setattr (fd, "", AT_EMPTY_PATH | flags, &attr, sizeof attr) < 0)
+    return estiba_error_errno (err, "set %s mount attributes", what);
+  return 0;
+}
+
+/* The r* options (mount_setattr with AT_RECURSIVE) on the mount at fd.  */
+static int
+set_recursive_attributes (int fd, const struct mount_options *mo, estiba_error_t *err)
+{
+  return set_attributes (fd, AT_RECURSIVE, mo->rec_set, mo->rec_clr, "recursive", err);
+}
+
+/* idmap/ridmap: the mount's own uidMappings/gidMappings, else the
+ * container's (config.md).  Only on a detached tree.  */
+static int
+set_idmap (int tree, const struct oci_mount *m, const struct mount_options *mo, const struct oci_linux *l,
+           estiba_error_t *err)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP };
+  cleanup_close int userns = -1;
+  bool own = m->uid_mappings_len > 0 || m->gid_mappings_len > 0;
+
+  if (own)
+    userns = idmap_userns_open (m->uid_mappings, m->uid_mappings_len, m->gid_mappings, m->gid_mappings_len,
+                                "uidMappings/gidMappings", err);
+  else
+    userns =
+      idmap_userns_open (l ? l->uid_mappings : NULL, l ? l->uid_mappings_len : 0, l ? l->gid_mappings : NULL,
+                         l ? l->gid_mappings_len : 0, "linux.uidMappings/gidMappings", err);
+  if (userns < 0)
+    return -1;
+  attr.userns_fd = (uint64_t) userns;
+  if (mount_setattr (tree, "", AT_EMPTY_PATH | (mo->idmap_recursive ? AT_RECURSIVE : 0), &attr, sizeof attr)
+      < 0)
+    return estiba_error_errno (err, "id-map the mount");
+  return 0;
+}
+
+/* A bind mount is built detached (open_tree clone of the source), given
+ * all its attributes there, and only then attached onto the resolved
+ * destination fd: no path is looked up twice, and no half-configured
+ * mount is ever visible in the container.  Returns the tree fd (it
+ * still refers to the attached mount, for the propagation).  */
+static int
+mount_bind (int rootfd, const struct oci_mount *m, const struct mount_options *mo, const struct oci_linux *l,
+            estiba_error_t *err)
+{
+  cleanup_close int src = -1, dst = -1, tree = -1;
+  struct mount_attr attr;
+  struct stat sb;
+
+  if (m->source == NULL)
+    return estiba_error (err, EINVAL, "no source for a bind mount");
+  src = open (m->source, O_PATH | O_CLOEXEC);
+  if (src < 0 || fstat (src, &sb) < 0)
+    return estiba_error_errno (err, "open the source");
+  dst = mkdir_in_root (rootfd, m->destination, !S_ISDIR (sb.st_mode), 0755, err);
+  if (dst < 0)
+    return -1;
+  tree = open_tree (
+    src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((mo->flags & MS_REC) ? AT_RECURSIVE : 0));
+  if (tree < 0)
+    return estiba_error_errno (err, "clone the source tree");
+  if (mo->idmap && set_idmap (tree, m, mo, l, err) < 0)
+    return -1;
+  bind_attributes (mo, &attr);
+  if (set_attributes (tree, 0, attr.attr_set, attr.attr_clr, "the", err) < 0
+      || set_recursive_attributes (tree, mo, err) < 0)
+    return -1;
+  if (move_mount (tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return estiba_error_errno (err, "attach the mount");
+  return steal_fd (&tree);
+}
+
+/* A "cgroup" mount: a tmpfs holding a read-only bind of the container's
+ * own cgroup in each hierarchy, named as on the host (cpu,cpuacct,
+ * memory, unified, ...), so the container sees itself as the root.  */
+static int
+mount_cgroup_tree (int rootfd, const struct oci_mount *m, const struct mount_options *mo,
+                   char *const *cgroup_dirs, estiba_error_t *err)
+{
+  cleanup_close int fd = mkdir_in_root (rootfd, m->destination, false, 0755, err);
+  const uint64_t locked = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  char p[64];
+  size_t i;
+
+  if (fd < 0)
+    return -1;
+  if (mount ("tmpfs", fd_path (fd, p, sizeof p), "tmpfs",
+             (mo->flags & ~(unsigned long) MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755")
+      < 0)
+    return estiba_error_errno (err, "mount the cgroup tmpfs");
+  for (i = 0; cgroup_dirs && cgroup_dirs[i]; i++)
+    {
+      /* dirs are <mountpoint>/<path>: the hierarchy name is the mountpoint's basename.  */
+      const char *rest = cgroup_dirs[i] + strlen ("/sys/fs/cgroup/");
+      cleanup_free char *name = NULL, *dest = NULL;
+      cleanup_close int src = -1, dst = -1, tree = -1;
+
+      if (strncmp (cgroup_dirs[i], "/sys/fs/cgroup/", 15) != 0)
+        continue;
+      name = strndup (rest, strcspn (rest, "/"));
+      if (name == NULL || asprintf (&dest, "%s/%s", m->destination, name) < 0)
+        return estiba_error_errno (err, "malloc");
+      src = open (cgroup_dirs[i], O_PATH | O_CLOEXEC | O_DIRECTORY);
+      if (src < 0)
+        return estiba_error_errno (err, "open cgroup '%s'", cgroup_dirs[i]);
+      dst = mkdir_in_root (rootfd, dest, false, 0755, err);
+      if (dst < 0)
+        return -1;
+      tree = open_tree (src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      if (tree < 0
+          || set_attributes (tree, 0, locked | ((mo->flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0), 0, "cgroup",
+                             err)
+               < 0
+          || move_mount (tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return estiba_error_errno (err, "bind cgroup '%s' on '%s'", cgroup_dirs[i], dest);
+    }
+  if (mo->flags & MS_RDONLY)
+    {
+      cleanup_close int top = resolve_in_root (rootfd, m->destination, O_PATH);
+      if (top < 0 || set_attributes (top, 0, MOUNT_ATTR_RDONLY, 0, "read-only", err) < 0)
+        return estiba_error_errno (err, "make the cgroup tmpfs read-only");
+    }
+  return 0;
+}
+
+/* proc and sysfs are only ever mounted on a real directory of the
+ * rootfs (runc's rule after CVE-2019-19921/CVE-2019-16884): never on a
+ * symlink's target, a file, or something already mounted over.  */
+static int
+check_procfs_target (int rootfd, const struct oci_mount *m, int dst, estiba_error_t *err)
+{
+  struct stat sb;
+
+  (void) rootfd;
+  if (strcmp (m->type, "proc") != 0 && strcmp (m->type, "sysfs") != 0)
+    return 0;
+  if (fstat (dst, &sb) < 0)
+    return estiba_error_errno (err, "stat the destination");
+  if (!S_ISDIR (sb.st_mode))
+    return estiba_error (err, ENOTDIR, "%s may only be mounted on a directory", m->type);
+  return 0;
+}
+
+static int
+mount_fs (int rootfd, const struct oci_mount *m, const struct mount_options *mo, estiba_error_t *err)
+{
+  cleanup_close int dst = -1, top = -1;
+  char d[64];
+
+  if (strcmp (m->type, "proc") == 0 || strcmp (m->type, "sysfs") == 0)
+    {
+      /* Not created through a symlink: the path itself must be a directory.  */
+      dst = resolve_in_root (rootfd, m->destination, O_PATH | O_NOFOLLOW);
+      if (dst < 0 && errno == ENOENT)
+        dst = mkdir_in_root (rootfd, m->destination, false, 0755, err);
+      else if (dst < 0)
+        return estiba_error_errno (err, "resolve the destination");
+    }
+  else
+    dst = mkdir_in_root (rootfd, m->destination, false, 0755, err);
+  if (dst < 0 || check_procfs_target (rootfd, m, dst, err) < 0)
+    return -1;
+  if (mount (m->source ? m->source : m->type, fd_path (dst, d, sizeof d), m->type, mo->flags, mo->data) < 0)
+    return estiba_error_errno (err, "mount");
+  if (mo->rec_set == 0 && mo->rec_clr == 0)
+    return 0;
+  top = resolve_in_root (rootfd, m->destination, O_PATH);
+  if (top < 0)
+    return estiba_error_errno (err, "resolve the new mount");
+  return set_recursive_attributes (top, mo, err);
+}
+
+static int
+apply_propagation (int rootfd, int fd, const char *dest, unsigned long propagation, estiba_error_t *err)
+{
+  cleanup_close int resolved = -1;
+  char p[64];
+
+  if (propagation == 0)
+    return 0;
+  if (fd < 0)
+    {
+      resolved = resolve_in_root (rootfd, dest, O_PATH);
+      if (resolved < 0)
+        return estiba_error_errno (err, "resolve the new mount");
+      fd = resolved;
+    }
+  if (mount (NULL, fd_path (fd, p, sizeof p), NULL, propagation, NULL) < 0)
+    return estiba_error_errno (err, "set the propagation");
+  return 0;
+}
+
+static int
+mount_dispatch (int rootfd, const struct oci_mount *m, const struct mount_options *mo,
+                const struct oci_linux *l, char *const *cgroup_dirs, estiba_error_t *err)
+{
+  cleanup_close int tree = -1;
+  int ret;
+
+  if (mo->idmap && !mo->bind)
+    return estiba_error (err, EINVAL, "idmap/ridmap is only supported on bind mounts");
+  if (mo->bind)
+    {
+      tree = mount_bind (rootfd, m, mo, l, err);
+      ret = tree < 0 ? -1 : 0;
+    }
+  else if (m->type == NULL || *m->type == '\0')
+    ret = estiba_error (err, EINVAL, "no type and no bind option");
+  else if (strcmp (m->type, "cgroup") == 0 || strcmp (m->type, "cgroup2") == 0)
+    ret = mount_cgroup_tree (rootfd, m, mo, cgroup_dirs, err);
+  else
+    ret = mount_fs (rootfd, m, mo, err);
+  if (ret == 0 && mo->tmpcopyup)
+    ret = estiba_error (err, ENOTSUP, "tmpcopyup is not supported yet");
+  if (ret == 0)
+    ret = apply_propagation (rootfd, tree, m->destination, mo->propagation, err);
+  return ret;
+}
+
+int
+mount_one (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_linux *l,
+           char *const *cgroup_dirs, estiba_error_t *err)
+{
+  struct mount_options mo;
+  int ret;
+
+  if (m->destination == NULL || m->destination[0] != '/')
+    ret = estiba_error (err, EINVAL, "destination is not an absolute path");
+  else
+    {
+      ret = mount_options_parse (m->options, m->options_len, &mo, err);
+      if (ret == 0 && m->type && strcmp (m->type, "bind") == 0)
+        {
+          mo.bind = true;
+          mo.flags |= MS_BIND;
+        }
+      if (ret == 0)
+        ret = mount_dispatch (rootfd, m, &mo, l, cgroup_dirs, err);
+      mount_options_release (&mo);
+    }
+  if (ret < 0)
+    {
+      /* One line naming everything about the mount, then the failure.  */
+      cleanup_free char *opts = mount_options_join (m->options, m->options_len);
+      return estiba_error_wrap (err, "mounts[%zu]: destination '%s', type '%s', source '%s', options '%s'",
+                                idx, m->destination ? m->destination : "", m->type ? m->type : "",
+                                m->source ? m->source : "", opts ? opts : "");
+    }
+  return 0;
+}

@@ -1,0 +1,226 @@
+/* The container's root filesystem: see rootfs.h.  */
+#include <config.h>
+#include "rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "mounts.h"
+
+static int
+propagation_flags (const struct oci_linux *l, unsigned long *flags, estiba_error_t *err)
+{
+  static const struct
+  {
+    const char *name;
+    unsigned long flags;
+  } table[] = {
+    { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+    { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
+    { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+    { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+  };
+  size_t i;
+
+  *flags = MS_SLAVE | MS_REC;
+  if (l == NULL || l->rootfs_propagation == NULL || *l->rootfs_propagation == '\0')
+    return 0;
+  for (i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp (l->rootfs_propagation, table[i].name) == 0)
+      {
+        *flags = table[i].flags;
+        return 0;
+      }
+  return estiba_error (err, 0, "linux.rootfsPropagation: unknown value '%s'", l->rootfs_propagation);
+}
+
+/* The rootfs is reached through fds the runtime opened (its parent
+ * directory and its name): in a user namespace the init may not be allowed
+ * to walk the host path down to the bundle.  */
+int
+rootfs_prepare (const struct oci_linux *l, int parent_fd, const char *name, int *rootfd, estiba_error_t *err)
+{
+  cleanup_close int below = -1, top = -1;
+  unsigned long flags;
+  char p[64];
+  int fd;
+
+  if (propagation_flags (l, &flags, err) < 0)
+    return -1;
+  /* A shared root would make pivot_root fail and leak our mounts to the
+   * host: stay private until the rootfs is in place (shared is set again
+   * in rootfs_finalize).  */
+  if (flags & MS_SHARED)
+    flags = MS_PRIVATE | MS_REC;
+  if (mount (NULL, "/", NULL, flags, NULL) < 0)
+    return estiba_error_errno (err, "linux.rootfsPropagation: set the propagation of /");
+  below = openat (parent_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (below < 0)
+    return estiba_error_errno (err, "root.path: open '%s'", name);
+  if (mount (fd_path (below, p, sizeof p), p, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return estiba_error_errno (err, "root.path: bind mount '%s'", name);
+  /* Looked up again, the name now leads to the new mount.  */
+  top = openat (parent_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (top < 0)
+    return estiba_error_errno (err, "root.path: open '%s'", name);
+  if (mount (NULL, fd_path (top, p, sizeof p), NULL, MS_PRIVATE, NULL) < 0)
+    return estiba_error_errno (err, "root.path: make '%s' private", name);
+  fd = steal_fd (&top);
+  *rootfd = fd;
+  return 0;
+}
+
+static int
+pivot (int rootfd, estiba_error_t *err)
+{
+  if (fchdir (rootfd) < 0)
+    return estiba_error_errno (err, "chdir to the rootfs");
+  /* pivot_root(".", ".") stacks the old root on top of the new one; it is
+   * made a slave (so unmounting it does not propagate to the host) and
+   * lazily detached.  No directory for the old root is needed.  */
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return estiba_error_errno (err, "pivot_root to the rootfs");
+  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return estiba_error_errno (err, "make the old root a slave");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return estiba_error_errno (err, "unmount the old root");
+  if (chdir ("/") < 0)
+    return estiba_error_errno (err, "chdir /");
+  return 0;
+}
+
+static int
+move_and_chroot (int rootfd, estiba_error_t *err)
+{
+  if (fchdir (rootfd) < 0)
+    return estiba_error_errno (err, "chdir to the rootfs");
+  if (mount (".", "/", NULL, MS_MOVE, NULL) < 0)
+    return estiba_error_errno (err, "move the rootfs to /");
+  if (chroot (".") < 0)
+    return estiba_error_errno (err, "chroot to the rootfs");
+  if (chdir ("/") < 0)
+    return estiba_error_errno (err, "chdir /");
+  return 0;
+}
+
+int
+rootfs_enter (int rootfd, bool no_pivot, estiba_error_t *err)
+{
+  return no_pivot ? move_and_chroot (rootfd, err) : pivot (rootfd, err);
+}
+
+/* Flags of the mount at fd that a bind remount must keep.  */
+static unsigned long
+kept_flags (int fd)
+{
+  struct statvfs sv;
+  unsigned long f = 0;
+
+  if (fstatvfs (fd, &sv) < 0)
+    return 0;
+  if (sv.f_flag & ST_NOSUID)
+    f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME)
+    f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  return f;
+}
+
+static int
+mask_path (int rootfd, const char *path, size_t idx, int devnull_fd, estiba_error_t *err)
+{
+  cleanup_close int fd = resolve_in_root (rootfd, path, O_PATH);
+  struct stat sb;
+  char p[64], s[64];
+
+  if (fd < 0 && errno == ENOENT)
+    return 0;
+  if (fd < 0 || fstat (fd, &sb) < 0)
+    return estiba_error_errno (err, "linux.maskedPaths[%zu]: '%s'", idx, path);
+  if (S_ISDIR (sb.st_mode))
+    {
+      if (mount ("tmpfs", fd_path (fd, p, sizeof p), "tmpfs", MS_RDONLY, "size=0") < 0)
+        return estiba_error_errno (err, "linux.maskedPaths[%zu]: mask '%s'", idx, path);
+    }
+  else if (mount (fd_path (devnull_fd, s, sizeof s), fd_path (fd, p, sizeof p), NULL, MS_BIND, NULL) < 0)
+    return estiba_error_errno (err, "linux.maskedPaths[%zu]: mask '%s'", idx, path);
+  return 0;
+}
+
+static int
+readonly_path (int rootfd, const char *path, const char *what, size_t idx, estiba_error_t *err)
+{
+  cleanup_close int fd = resolve_in_root (rootfd, path, O_PATH);
+  cleanup_close int mnt = -1;
+  char p[64];
+
+  if (fd < 0 && errno == ENOENT)
+    return 0;
+  if (fd < 0)
+    return estiba_error_errno (err, "%s[%zu]: '%s'", what, idx, path);
+  if (mount (fd_path (fd, p, sizeof p), p, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return estiba_error_errno (err, "%s[%zu]: bind '%s'", what, idx, path);
+  mnt = resolve_in_root (rootfd, path, O_PATH);
+  if (mnt < 0)
+    return estiba_error_errno (err, "%s[%zu]: '%s'", what, idx, path);
+  if (mount (NULL, fd_path (mnt, p, sizeof p), NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags (mnt),
+             NULL)
+      < 0)
+    return estiba_error_errno (err, "%s[%zu]: remount '%s' read-only", what, idx, path);
+  return 0;
+}
+
+static int
+root_readonly (estiba_error_t *err)
+{
+  cleanup_close int fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return estiba_error_errno (err, "open /");
+  if (mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | kept_flags (fd), NULL) < 0)
+    return estiba_error_errno (err, "root.readonly: remount / read-only");
+  return 0;
+}
+
+int
+rootfs_protect_paths (const struct oci_config *c, int rootfd, int devnull_fd, estiba_error_t *err)
+{
+  const struct oci_linux *l = c->linux_;
+  size_t i;
+
+  for (i = 0; l && i < l->masked_paths_len; i++)
+    if (mask_path (rootfd, l->masked_paths[i], i, devnull_fd, err) < 0)
+      return -1;
+  for (i = 0; l && i < l->readonly_paths_len; i++)
+    if (readonly_path (rootfd, l->readonly_paths[i], "linux.readonlyPaths", i, err) < 0)
+      return -1;
+  return 0;
+}
+
+int
+rootfs_finalize (const struct oci_config *c, estiba_error_t *err)
+{
+  unsigned long flags;
+
+  if (c->root && c->root->readonly && root_readonly (err) < 0)
+    return -1;
+  if (propagation_flags (c->linux_, &flags, err) < 0)
+    return -1;
+  if ((flags & MS_SHARED) && mount (NULL, "/", NULL, flags, NULL) < 0)
+    return estiba_error_errno (err, "linux.rootfsPropagation: make / shared");
+  return 0;
+}
