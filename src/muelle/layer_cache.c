@@ -1,0 +1,116 @@
+#include <config.h>
+#include "layer_cache.h"
+#include "cleanup.h"
+#include "digest.h"
+#include "fsutil.h"
+#include "layer_extract.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static bool
+layer_media_type_ok (const char *mt)
+{
+  static const char *const ok[] = {
+    OCI_MEDIA_TYPE_LAYER,         OCI_MEDIA_TYPE_LAYER_GZIP,         OCI_MEDIA_TYPE_LAYER_ZSTD,
+    OCI_MEDIA_TYPE_LAYER_NONDIST, OCI_MEDIA_TYPE_LAYER_NONDIST_GZIP, OCI_MEDIA_TYPE_LAYER_NONDIST_ZSTD,
+    DOCKER_MEDIA_TYPE_LAYER_GZIP,
+  };
+  size_t i;
+
+  for (i = 0; mt && i < sizeof (ok) / sizeof (ok[0]); i++)
+    if (strcmp (mt, ok[i]) == 0)
+      return true;
+  return false;
+}
+
+/* Verify the blob against its descriptor, then extract it into rootfd.  */
+static int
+extract_layer (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
+               int rootfd, estiba_error_t *err)
+{
+  struct layer_extract_options xopts = {
+    .layer_name = layer->digest,
+    .diff_id = diff_id,
+    .keep_whiteouts = true,
+  };
+  cleanup_free char *path = store_blob_path (store, layer->digest);
+  cleanup_free char *actual = NULL;
+  cleanup_close int fd = -1;
+  int64_t size = 0;
+
+  if (!layer_media_type_ok (layer->media_type))
+    return estiba_error (err, 0, "layer %s: unsupported media type `%s`", layer->digest ? layer->digest : "",
+                         layer->media_type ? layer->media_type : "");
+  if (path == NULL)
+    return estiba_error (err, 0, "layer: invalid digest `%s`", layer->digest ? layer->digest : "");
+  if (!digest_valid (diff_id))
+    return estiba_error (err, 0, "layer %s: invalid diff_id `%s`", layer->digest, diff_id ? diff_id : "");
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return estiba_error_errno (err, "layer %s", layer->digest);
+  if (digest_file (path, &actual, &size, err) < 0)
+    return -1;
+  if (strcmp (actual, layer->digest) != 0)
+    return estiba_error (err, 0, "layer %s is corrupt: its content has digest %s", layer->digest, actual);
+  if (layer->size != size)
+    return estiba_error (err, 0, "layer %s: size %lld does not match the manifest's %lld", layer->digest,
+                         (long long) size, (long long) layer->size);
+  return layer_extract_fd (rootfd, fd, &xopts, err);
+}
+
+int
+layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
+                 char **dir_out, estiba_error_t *err)
+{
+  cleanup_free char *cache = NULL;
+  cleanup_free char *final = NULL;
+  cleanup_free char *tmp = NULL;
+  cleanup_close int rootfd = -1;
+  struct stat st;
+
+  if (!digest_valid (diff_id))
+    return estiba_error (err, 0, "layer %s: invalid diff_id `%s`", layer->digest ? layer->digest : "",
+                         diff_id ? diff_id : "");
+  if (store_subdir (store, "cache/layers", &cache, err) < 0)
+    return -1;
+  if (asprintf (&final, "%s/%s", cache, digest_hex (diff_id)) < 0
+      || asprintf (&tmp, "%s/.tmp-XXXXXX", cache) < 0)
+    return estiba_error (err, ENOMEM, "layer cache");
+  if (lstat (final, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      *dir_out = steal_pointer (&final);
+      return 0;
+    }
+  if (mkdtemp (tmp) == NULL)
+    return estiba_error_errno (err, "layer cache: create a directory in `%s`", cache);
+  rootfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* The root is only a parent unless the tar lists "./".  */
+  if (rootfd < 0 || fchmod (rootfd, 0755) < 0 || fsetxattr (rootfd, LAYER_IMPLICIT_DIR_XATTR, "1", 1, 0) < 0)
+    {
+      estiba_error_errno (err, "layer cache: `%s`", tmp);
+      fs_remove_tree (tmp, NULL);
+      return -1;
+    }
+  if (extract_layer (store, layer, diff_id, rootfd, err) < 0)
+    {
+      fs_remove_tree (tmp, NULL);
+      return -1;
+    }
+  /* Another command may have filled the same entry meanwhile: keep one.  */
+  if (rename (tmp, final) < 0)
+    {
+      int saved = errno;
+      fs_remove_tree (tmp, NULL);
+      if (saved != EEXIST && saved != ENOTEMPTY)
+        return estiba_error (err, saved, "layer cache: rename to `%s`", final);
+    }
+  *dir_out = steal_pointer (&final);
+  return 0;
+}

@@ -1,0 +1,17 @@
+/* The unpacked layer cache: ROOT/cache/layers/<diff_id hex>/ holds each
+ * layer extracted once (whiteouts kept as files), so making another bundle
+ * of an image copies trees instead of decompressing and checking every
+ * layer again.  Entries appear atomically (extracted into a temporary
+ * directory, then renamed); prune removes those no image uses.  */
+#ifndef MUELLE_LAYER_CACHE_H
+#define MUELLE_LAYER_CACHE_H
+
+#include "store.h"
+
+/* The cached tree of a layer (malloc'd path), extracting it first when it
+ * is not there.  The layer blob is verified against its digest and size,
+ * its content against diff_id.  */
+int layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *layer,
+                     const char *diff_id, char **dir_out, estiba_error_t *err);
+
+#endif
