@@ -1,6 +1,6 @@
 // clang-format off
 
-// fuzz-sources: src/muelle/dockerfile_lexer.c src/muelle/dockerfile_parse.c src/muelle/dockerfile_values.c src/muelle/dockerfile_vars.c src/muelle/dockerignore.c src/libestiba/error.c
+// fuzz-sources: src/muelle/dockerfile_lexer.c src/muelle/dockerfile_json.c src/muelle/dockerfile_parse.c src/muelle/dockerfile_values.c src/muelle/dockerfile_vars.c src/muelle/dockerignore.c src/libestiba/error.c
 // fuzz-includes: src/muelle src/libestiba
 
 // clang-format on

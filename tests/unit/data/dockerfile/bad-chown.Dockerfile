@@ -1,0 +1,3 @@
+FROM alpine
+RUN echo ok
+COPY --chown=a:b:c x /y

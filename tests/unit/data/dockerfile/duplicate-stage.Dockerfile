@@ -1,0 +1,4 @@
+FROM alpine AS build
+RUN true
+
+FROM alpine AS Build
