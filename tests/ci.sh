@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Everything CI checks, from a fresh clone on Debian 12, as root:
+# dependencies, a -Werror build, the whole test suite, the suite again under
+# AddressSanitizer+UndefinedBehaviorSanitizer, the fuzzers, make distcheck.
+#
+#   tests/ci.sh [--no-deps] [--no-sanitizers] [--no-fuzz] [--no-distcheck]
+#
+# Build directories: _build/ci and _build/asan.  Prints how long each phase
+# took; exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+
+want_deps=yes want_san=yes want_fuzz=yes want_distcheck=yes
+for arg in "$@"; do
+  case $arg in
+    --no-deps) want_deps=no ;;
+    --no-sanitizers) want_san=no ;;
+    --no-fuzz) want_fuzz=no ;;
+    --no-distcheck) want_distcheck=no ;;
+    *) echo "usage: $0 [--no-deps] [--no-sanitizers] [--no-fuzz] [--no-distcheck]" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "$0: must run as root (installs packages; the tests create namespaces, mounts and cgroups)" >&2
+  exit 1
+fi
+
+jobs=$(nproc)
+timings=()
+failed=()
+
+report ()
+{
+  echo
+  echo "== phase timings"
+  printf '%s\n' "${timings[@]}"
+  printf '%-16s %5ds\n' total "$SECONDS"
+  if [ ${#failed[@]} -eq 0 ]; then echo "== CI passed"; else echo "== CI FAILED: ${failed[*]}"; fi
+}
+trap report EXIT
+
+# phase NAME CMD...: run one step, timed.  A failed step is recorded and
+# the later, independent steps still run (a failing test must not hide a
+# sanitizer report); steps that others need use `phase ... || exit 1`.
+phase ()
+{
+  local name=$1 start=$SECONDS st=0
+  shift
+  echo
+  echo "== $name: $*"
+  "$@" || st=$?
+  if [ "$st" -eq 0 ]; then
+    timings+=("$(printf '%-16s %5ds' "$name" $((SECONDS - start)))")
+  else
+    timings+=("$(printf '%-16s %5ds  FAILED (status %d)' "$name" $((SECONDS - start)) "$st")")
+    failed+=("$name")
+  fi
+  return "$st"
+}
+
+install_deps ()
+{
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # shellcheck disable=SC2046
+  apt-get install -y -q --no-install-recommends $(sed 's/#.*//' tests/deps.txt)
+}
+
+# configure_in DIR ARGS...: a fresh out-of-tree build directory.
+configure_in ()
+{
+  local dir=$1
+  shift
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  (cd "$dir" && "$top/configure" "$@")
+}
+
+# The sanitizers' run-time options: abort on the first report, leaks
+# included.  estiba re-executes itself: the options travel in the
+# environment, so the re-executed copy checks itself the same way.
+sanitizer_env=(
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_odr_violation=0:print_summary=1
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+)
+
+# The fuzzers build themselves (clang, libFuzzer) with their own options.
+run_fuzz ()
+{
+  if [ -f tests/fuzz/run.sh ]; then
+    env -u ASAN_OPTIONS -u UBSAN_OPTIONS sh tests/fuzz/run.sh 60
+  else
+    echo "tests/fuzz/run.sh not present: nothing to fuzz"
+  fi
+}
+
+[ $want_deps = no ] || phase deps install_deps || exit 1
+phase autogen ./autogen.sh || exit 1
+phase configure configure_in _build/ci --enable-werror || exit 1
+phase build make -C _build/ci -j"$jobs" || exit 1
+phase check make -C _build/ci -j"$jobs" check || true
+if [ $want_san = yes ]; then
+  phase asan-configure configure_in _build/asan --enable-werror --enable-sanitizers CC=clang &&
+    phase asan-build make -C _build/asan -j"$jobs" &&
+    phase asan-check env "${sanitizer_env[@]}" make -C _build/asan -j"$jobs" check || true
+fi
+[ $want_fuzz = no ] || phase fuzz run_fuzz || true
+# distcheck proves the tarball builds and works; its own test run repeats
+# only the harness self-test, the suite already ran twice above.
+[ $want_distcheck = no ] || phase distcheck make -C _build/ci -j"$jobs" distcheck \
+  TEST_PATTERNS=harness-selftest DISTCHECK_CONFIGURE_FLAGS=--enable-werror || true
+[ ${#failed[@]} -eq 0 ]
