@@ -49,6 +49,16 @@ struct extract_state
   struct path_set seen;
   struct dir_time *dirs; /* directory times are set last: children change them */
   size_t dirs_len, dirs_cap;
+  /* The parent directory of the previous entry, kept open: entries come
+   * grouped by directory, and resolving every component again costs a
+   * syscall per component.  Any removal may have replaced it (or an
+   * ancestor), so removals mark it stale and it is resolved anew.  */
+  char *parent_path;
+  int parent_fd;
+  bool parent_stale;
+  /* Entries come from a directory tree (the layer cache): file data is
+   * copied in the kernel from archive_entry_sourcepath.  */
+  bool from_tree;
 };
 
 #define EXTRACT_FAIL(st, err, errno_, fmt, ...)                                                              \
@@ -236,6 +246,39 @@ open_dir (struct extract_state *st, const char *dir, bool create, estiba_error_t
   return cur;
 }
 
+static void
+forget_parent (struct extract_state *st)
+{
+  if (st->parent_fd >= 0)
+    close (st->parent_fd);
+  st->parent_fd = -1;
+  free (st->parent_path);
+  st->parent_path = NULL;
+  st->parent_stale = false;
+}
+
+/* open_dir (dir, create), through the one-entry cache: the fd is borrowed.  */
+static int
+parent_dir (struct extract_state *st, const char *dir, estiba_error_t *err)
+{
+  int fd;
+
+  if (!st->parent_stale && st->parent_path && strcmp (st->parent_path, dir) == 0)
+    return st->parent_fd;
+  forget_parent (st);
+  fd = open_dir (st, dir, true, err);
+  if (fd < 0)
+    return fd;
+  st->parent_path = strdup (dir);
+  if (st->parent_path == NULL)
+    {
+      close (fd);
+      return EXTRACT_FAIL (st, err, ENOMEM, "open parent");
+    }
+  st->parent_fd = fd;
+  return fd;
+}
+
 /* Remove whatever is at parentfd/name unless it is a directory and
  * keep_dir is set (a directory entry over a directory merges).  */
 static int
@@ -251,6 +294,7 @@ clear_leaf (struct extract_state *st, int parentfd, const char *name, bool keep_
     }
   if (keep_dir && S_ISDIR (sb.st_mode))
     return 1;
+  st->parent_stale = true;
   if (fs_remove_tree_at (parentfd, name, err) < 0)
     return estiba_error_wrap (err, "layer %s: entry `%s`", st->layer, st->entry);
   return 0;
@@ -342,6 +386,39 @@ finish_fd (struct extract_state *st, int parentfd, const char *name, int fd, str
   return 0;
 }
 
+/* Copy a cached file's data in the kernel (copy_file_range: no trip
+ * through user space, and a reflink on filesystems that share extents).
+ * 1: copied; 0: not possible here, nothing written, use the reader.  */
+static int
+copy_from_tree (struct extract_state *st, struct archive_entry *e, int fd, estiba_error_t *err)
+{
+  const char *src = archive_entry_sourcepath (e);
+  cleanup_close int in = -1;
+  int64_t left = archive_entry_size (e);
+  bool copied = false;
+
+  if (src == NULL)
+    return 0;
+  in = open (src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0)
+    return EXTRACT_FAIL (st, err, errno, "open cached `%s`", src);
+  while (left > 0)
+    {
+      ssize_t n = copy_file_range (in, NULL, fd, NULL, (size_t) left, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && !copied && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP))
+        return 0;
+      if (n < 0)
+        return EXTRACT_FAIL (st, err, errno, "copy from `%s`", src);
+      if (n == 0)
+        return EXTRACT_FAIL (st, err, 0, "cached `%s` is shorter than recorded", src);
+      copied = true;
+      left -= n;
+    }
+  return 1;
+}
+
 static int
 extract_file (struct extract_state *st, struct archive *a, int parentfd, const char *name,
               struct archive_entry *e, estiba_error_t *err)
@@ -357,6 +434,14 @@ extract_file (struct extract_state *st, struct archive *a, int parentfd, const c
   fd = openat (parentfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return EXTRACT_FAIL (st, err, errno, "create file");
+  if (st->from_tree)
+    {
+      r = copy_from_tree (st, e, fd, err);
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        return finish_fd (st, parentfd, name, fd, e, true, err);
+    }
   while ((r = archive_read_data_block (a, &buf, &size, &offset)) == ARCHIVE_OK)
     {
       const char *p = buf;
@@ -532,6 +617,7 @@ apply_opaque (struct extract_state *st, const char *dir, estiba_error_t *err)
   struct dirent *de;
   int fd, pathfd;
 
+  st->parent_stale = true;
   pathfd = open_dir (st, dir, false, err);
   if (pathfd == -2)
     return 0;
@@ -563,8 +649,29 @@ apply_opaque (struct extract_state *st, const char *dir, estiba_error_t *err)
 static int
 apply_whiteout (struct extract_state *st, const char *parent, const char *target, estiba_error_t *err)
 {
-  cleanup_close int parentfd = open_dir (st, parent, false, err);
+  cleanup_close int parentfd = -1;
+  cleanup_free char *path = NULL;
 
+  /* A whiteout hides only what lower layers have (image-spec layer.md):
+   * a cached tree is walked in directory order, not the tar's, so this
+   * layer's own entry at that path may already be in place.  */
+  if (asprintf (&path, "%s/%s", parent, target) < 0)
+    return EXTRACT_FAIL (st, err, ENOMEM, "whiteout");
+  if (path_set_has (&st->seen, strcmp (parent, ".") == 0 ? target : path))
+    {
+      /* Replaced already; of a directory, drop what lower layers had in it.  */
+      struct stat sb;
+      parentfd = open_dir (st, parent, false, err);
+      if (parentfd == -2)
+        return 0;
+      if (parentfd < 0)
+        return -1;
+      if (fstatat (parentfd, target, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (sb.st_mode))
+        return apply_opaque (st, strcmp (parent, ".") == 0 ? target : path, err);
+      return 0;
+    }
+  parentfd = open_dir (st, parent, false, err);
+  st->parent_stale = true;
   if (parentfd == -2)
     return 0; /* nothing below to delete */
   if (parentfd < 0)
@@ -579,7 +686,7 @@ extract_entry (struct extract_state *st, struct archive *a, struct archive_entry
 {
   cleanup_free char *path = NULL;
   cleanup_free char *parent = NULL;
-  cleanup_close int parentfd = -1;
+  int parentfd;
   const char *why = NULL, *leaf, *target = NULL, *link;
   mode_t type;
 
@@ -624,7 +731,7 @@ extract_entry (struct extract_state *st, struct archive *a, struct archive_entry
         return EXTRACT_FAIL (st, err, 0, "the root must be a directory");
       return extract_dir (st, -1, ".", path, e, err);
     }
-  parentfd = open_dir (st, parent, true, err);
+  parentfd = parent_dir (st, parent, err);
   if (parentfd < 0)
     return -1;
   if (link)
@@ -691,7 +798,7 @@ next_tar_entry (void *source, struct archive *a, struct archive_entry **e)
 }
 
 static int
-extract_entries (int rootfd, struct archive *a, next_entry_fn next, void *source,
+extract_entries (int rootfd, struct archive *a, next_entry_fn next, void *source, bool from_tree,
                  const struct layer_extract_options *opts, estiba_error_t *err)
 {
   struct extract_state st = {
@@ -700,6 +807,8 @@ extract_entries (int rootfd, struct archive *a, next_entry_fn next, void *source
     .layer = opts->layer_name ? opts->layer_name : "(layer)",
     .entry = "",
     .privileged = !opts->unprivileged && geteuid () == 0,
+    .parent_fd = -1,
+    .from_tree = from_tree,
   };
   struct archive_entry *e;
   size_t i;
@@ -716,6 +825,7 @@ extract_entries (int rootfd, struct archive *a, next_entry_fn next, void *source
                         archive_error_string (a) ? archive_error_string (a) : "read error");
   if (ret >= 0)
     ret = apply_dir_times (&st, err);
+  forget_parent (&st);
   free (st.entry_copy);
   for (i = 0; i < st.dirs_len; i++)
     free (st.dirs[i].path);
@@ -727,7 +837,7 @@ extract_entries (int rootfd, struct archive *a, next_entry_fn next, void *source
 static int
 extract_archive (int rootfd, struct archive *a, const struct layer_extract_options *opts, estiba_error_t *err)
 {
-  return extract_entries (rootfd, a, next_tar_entry, NULL, opts, err);
+  return extract_entries (rootfd, a, next_tar_entry, NULL, false, opts, err);
 }
 
 /* A directory tree read back as entries: libarchive's disk reader, with
@@ -810,13 +920,17 @@ layer_extract_tree (int rootfd, const char *dir, const struct layer_extract_opti
   archive_entry_linkresolver_set_strategy (t.links, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
   archive_read_disk_set_symlink_physical (a);
   archive_read_disk_set_standard_lookup (a);
+  /* File data is copied whole (copy_file_range, then truncated to size),
+   * and file flags are not part of a layer: skip probing holes with lseek
+   * and reading flags with an ioctl, per file.  */
+  archive_read_disk_set_behavior (a, ARCHIVE_READDISK_NO_SPARSE | ARCHIVE_READDISK_NO_FFLAGS);
   if (archive_read_disk_open (a, dir) != ARCHIVE_OK)
     {
       ret = estiba_error (err, 0, "layer %s: cached tree `%s`: %s", opts->layer_name, dir,
                           archive_error_string (a));
       goto out;
     }
-  ret = extract_entries (rootfd, a, next_tree_entry, &t, opts, err);
+  ret = extract_entries (rootfd, a, next_tree_entry, &t, true, opts, err);
 out:
   if (t.entry)
     archive_entry_free (t.entry);

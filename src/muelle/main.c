@@ -54,8 +54,11 @@ static const struct command commands[] = {
     "                 LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL\n"
     "  -m, --message  comment for the history entry\n" },
   { "bundle", cmd_bundle, "Unpack an image into an OCI runtime bundle",
-    "Usage: muelle bundle [--uid-map C:H:N]... [--gid-map C:H:N]... IMAGE DIR\n\n"
+    "Usage: muelle bundle [--platform OS/ARCH[/VARIANT]] [--uid-map C:H:N]... [--gid-map C:H:N]... IMAGE "
+    "DIR\n\n"
     "Writes DIR/rootfs and DIR/config.json (DIR must not exist or be empty).\n"
+    "  --platform OS/ARCH[/VARIANT]  image to take from a multi-platform index\n"
+    "                                (default: this host's)\n"
     "  --uid-map, --gid-map  user namespace mapping; the tree is chowned into it\n" },
   { "save", cmd_save, "Write images to a tar archive",
     "Usage: muelle save -o FILE [--format oci-archive|docker-archive] IMAGE...\n" },

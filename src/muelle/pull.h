@@ -21,15 +21,15 @@ struct image_platform
 };
 
 /* Parse "os/arch[/variant]"; errors name the text.  */
-int platform_parse(const char *text, struct image_platform *out, estiba_error_t *err);
+int platform_parse (const char *text, struct image_platform *out, estiba_error_t *err);
 /* The platform this host runs (linux/amd64, linux/arm64/v8, ...).  */
-int platform_host(struct image_platform *out, estiba_error_t *err);
-void platform_clear(struct image_platform *p);
-#define cleanup_platform __attribute__((cleanup(platform_clear)))
+int platform_host (struct image_platform *out, estiba_error_t *err);
+void platform_clear (struct image_platform *p);
+#define cleanup_platform __attribute__ ((cleanup (platform_clear)))
 /* The entry of an index (or manifest list) for platform `want`, or an
  * error "WHAT: no image for platform ... (available: ...)".  */
-int platform_choose(const struct oci_image_index *index, const struct image_platform *want, const char *what,
-                    const struct oci_image_descriptor **out, estiba_error_t *err);
+int platform_choose (const struct oci_image_index *index, const struct image_platform *want, const char *what,
+                     const struct oci_image_descriptor **out, estiba_error_t *err);
 
 struct pull_options
 {
@@ -43,13 +43,13 @@ struct pull_result
   char *image_id; /* config digest */
   char *name;     /* name it is tagged with in the store */
 };
-void pull_result_clear(struct pull_result *r);
+void pull_result_clear (struct pull_result *r);
 
-int pull_image(struct muelle_store *store, const struct image_ref *ref, const struct pull_options *opts,
-               struct pull_result *result, estiba_error_t *err);
+int pull_image (struct muelle_store *store, const struct image_ref *ref, const struct pull_options *opts,
+                struct pull_result *result, estiba_error_t *err);
 
 /* Media types a pull and a push understand.  */
-bool pull_is_index_media_type(const char *media_type);
-bool pull_is_manifest_media_type(const char *media_type);
+bool pull_is_index_media_type (const char *media_type);
+bool pull_is_manifest_media_type (const char *media_type);
 
 #endif

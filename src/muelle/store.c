@@ -33,6 +33,11 @@ struct muelle_store
   bool track_new;
   char **new_blobs;
   size_t new_blobs_len;
+  /* Blobs were renamed into blobs/sha256 since its last fsync.  The
+   * directory is synced once before index.json can name them, not once per
+   * blob: a rename lost in a crash before that loses only an unreferenced
+   * blob.  */
+  bool blobs_dir_unsynced;
 };
 
 struct blob_writer
@@ -304,7 +309,7 @@ blob_writer_commit (struct blob_writer *w, const char *expected_digest, int64_t 
       blob_writer_abort (w);
       return -1;
     }
-  fs_fsync_dir (store->root_fd, "blobs/sha256");
+  store->blobs_dir_unsynced = true;
   close (w->fd);
   free (w->tmp_path);
   free (w);
@@ -413,6 +418,11 @@ index_save (struct muelle_store *store, const struct oci_image_index *index, est
   json = oci_image_index_generate (index, false, &perr);
   if (json == NULL)
     return estiba_error (err, 0, "%s/index.json: %s", store->root, perr ? perr : "cannot serialise");
+  if (store->blobs_dir_unsynced)
+    {
+      fs_fsync_dir (store->root_fd, "blobs/sha256");
+      store->blobs_dir_unsynced = false;
+    }
   return fs_write_file_atomic (store->root_fd, "index.json", json, strlen (json), err);
 }
 

@@ -104,6 +104,11 @@ refused symroot a/etc/muelle-pwned "file below a symlink to /"
 check "/etc/muelle-pwned was not created" test ! -e /etc/muelle-pwned
 mkimage symrel '[("symlink", "a", "../../../../../../.."), ("file", "a/tmp/muelle-pwned", "x")]' >/dev/null
 refused symrel a/tmp/muelle-pwned "file below a relative symlink escaping"
+# The extractor keeps the previous entry's parent directory open: a
+# directory replaced by a symlink between two of its files must be noticed.
+mkimage dirswap "[(\"dir\", \"a\", None), (\"file\", \"a/one\", \"x\"), (\"symlink\", \"a\", \"$OUT\"), (\"file\", \"a/two\", \"x\")]" >/dev/null
+refused dirswap a/two "file below a directory just replaced by a symlink"
+check "nothing was written through the swapped directory" test ! -e "$OUT/two"
 mkimage symlayer "[(\"symlink\", \"a\", \"$OUT\"),]" "[(\"file\", \"a/pwned\", \"x\"),]" >/dev/null
 refused symlayer a/pwned "symlink in one layer, file through it in the next"
 mkimage hardabs '[("hardlink", "h", "/etc/passwd")]' >/dev/null
@@ -131,6 +136,22 @@ is "$status" 0 "opaque whiteout layer extracts"
 is "$(ls -A "$TEST_TMP/ob/rootfs/d")" z "opaque whiteout hides the lower layer's entries, keeps its own"
 check "the whiteout removed keep" test ! -e "$TEST_TMP/ob/rootfs/keep"
 check "whiteout files are not materialised" test ! -e "$TEST_TMP/ob/rootfs/d/.wh..wh..opq"
+
+# A whiteout and a new entry at the same path in one layer: the whiteout
+# hides only the lower layer's content (layer.md), whatever order the
+# cached tree is walked in (20 names, so both orders occur).
+lower='[' upper='['
+for i in $(seq 20); do
+  lower+="(\"dir\", \"d$i\", None), (\"file\", \"d$i/old\", \"o\"), (\"file\", \"f$i\", \"o\"), "
+  upper+="(\"file\", \".wh.d$i\", \"\"), (\"dir\", \"d$i\", None), (\"file\", \"d$i/new\", \"n\"), "
+  upper+="(\"file\", \".wh.f$i\", \"\"), (\"file\", \"f$i\", \"n\"), "
+done
+mkimage samelayer "$lower]" "$upper]" >/dev/null
+run_cmd "${M[@]}" bundle samelayer "$TEST_TMP/sl"
+is "$status" 0 "whiteout plus re-creation in one layer extracts"
+is "$(cd "$TEST_TMP/sl/rootfs" && ls d*/ | grep -c '^new$')" 20 "every re-created directory keeps this layer's file"
+is "$(cd "$TEST_TMP/sl/rootfs" && find . -name old | wc -l)" 0 "and loses the lower layer's"
+is "$(cat "$TEST_TMP"/sl/rootfs/f* | tr -d '\n')" "$(printf 'n%.0s' $(seq 20))" "re-created files have this layer's content"
 
 # A truncated layer blob is detected before extraction.
 digest=$(mkimage truncated '[("file", "big", "'"$(head -c 3000 /dev/zero | tr '\0' a)"'")]')

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Pull benchmark: `muelle pull` against `skopeo copy docker://... oci:...`
+# of the same multi-layer image from a loopback docker-registry, each run
+# into an empty destination, runs interleaved, medians reported.
+#
+#   bench/pull.sh [--muelle PATH] [--runs N] [--layers N] [--layer-mb N]
+#
+# Needs: docker-registry skopeo umoci python3 (all Debian packages).
+set -euo pipefail
+
+MUELLE=${MUELLE:-./muelle}
+RUNS=7
+LAYERS=6
+LAYER_MB=8
+while [ $# -gt 0 ]; do
+  case $1 in
+    --muelle) MUELLE=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --layers) LAYERS=$2; shift 2 ;;
+    --layer-mb) LAYER_MB=$2; shift 2 ;;
+    *) echo "usage: $0 [--muelle PATH] [--runs N] [--layers N] [--layer-mb N]" >&2; exit 2 ;;
+  esac
+done
+[ -x "$MUELLE" ] || { echo "$0: $MUELLE is not an executable muelle (use --muelle)" >&2; exit 2; }
+for c in /usr/bin/docker-registry skopeo umoci python3; do
+  command -v "$c" >/dev/null || { echo "$0: $c is missing" >&2; exit 2; }
+done
+
+work=$(mktemp -d /tmp/muelle-bench.XXXXXX)
+reg_pid=
+cleanup ()
+{
+  [ -z "$reg_pid" ] || kill "$reg_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/registry.yml" <<EOF
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+EOF
+/usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+reg_pid=$!
+for _ in $(seq 50); do
+  curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+  sleep 0.1
+done
+
+# An image of LAYERS layers, each LAYER_MB of half-compressible data.
+echo "building a $LAYERS-layer image ($LAYER_MB MiB per layer)..." >&2
+umoci init --layout "$work/oci" >/dev/null
+umoci new --image "$work/oci:bench" >/dev/null
+for i in $(seq "$LAYERS"); do
+  rm -rf "$work/bundle"
+  umoci unpack --image "$work/oci:bench" "$work/bundle" >/dev/null
+  mkdir -p "$work/bundle/rootfs/data"
+  { head -c $((LAYER_MB * 512 * 1024)) /dev/urandom; head -c $((LAYER_MB * 512 * 1024)) /dev/zero; } \
+    >"$work/bundle/rootfs/data/layer-$i"
+  umoci repack --image "$work/oci:bench" "$work/bundle" >/dev/null
+done
+rm -rf "$work/bundle"
+image=127.0.0.1:$port/bench/image:latest
+skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:bench" "docker://$image" >/dev/null
+
+now () { date +%s.%N; }
+stats ()
+{
+  sort -n | awk '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
+}
+
+: >"$work/muelle.times"
+: >"$work/skopeo.times"
+for run in $(seq "$RUNS"); do
+  rm -rf "$work/store" "$work/skopeo-out"
+  t0=$(now)
+  "$MUELLE" --root "$work/store" pull -q --tls-verify=false "$image" >/dev/null
+  t1=$(now)
+  skopeo copy --quiet --src-tls-verify=false "docker://$image" "oci:$work/skopeo-out:bench" >/dev/null
+  t2=$(now)
+  echo "$t1 - $t0" | bc >>"$work/muelle.times"
+  echo "$t2 - $t1" | bc >>"$work/skopeo.times"
+  printf 'run %d: muelle %.3fs, skopeo %.3fs\n' "$run" "$(tail -1 "$work/muelle.times")" "$(tail -1 "$work/skopeo.times")" >&2
+done
+
+read -r m mmin mmax < <(stats <"$work/muelle.times")
+read -r s smin smax < <(stats <"$work/skopeo.times")
+printf '%d runs; image: %d layers x %d MiB\n' "$RUNS" "$LAYERS" "$LAYER_MB"
+printf '| %-28s | %8s | %15s | %9s |\n' tool median min-max "vs skopeo"
+printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9s |\n' "skopeo copy" "$s" "$smin" "$smax" 1.00
+printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9.2f |\n' "muelle pull" "$m" "$mmin" "$mmax" "$(echo "$m / $s" | bc -l)"
