@@ -130,6 +130,13 @@ absolute_state_root (const char *root, char **out, estiba_error_t *err)
   cleanup_free char *cwd = NULL;
 
   *out = NULL;
+  /* Rootless (an ordinary user): state under $XDG_RUNTIME_DIR, as runc.  */
+  if (root == NULL && geteuid () != 0 && getenv ("XDG_RUNTIME_DIR") && *getenv ("XDG_RUNTIME_DIR") == '/')
+    {
+      if (asprintf (out, "%s/estiba", getenv ("XDG_RUNTIME_DIR")) < 0)
+        return estiba_error_errno (err, "state root under XDG_RUNTIME_DIR");
+      return 0;
+    }
   if (root == NULL)
     return 0;
   if (*root == '\0')

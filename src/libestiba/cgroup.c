@@ -241,9 +241,37 @@ cpuset_fill (const char *dir, estiba_error_t *err)
   return 0;
 }
 
-/* mkdir -p below the mountpoint; cpuset dirs get cpus/mems on the way.  */
+/* cgroup2 gives a child only the controllers its parent enables in
+ * cgroup.subtree_control: enable every controller the parent has (as
+ * runc does).  Best effort: a parent holding processes refuses (the "no
+ * internal processes" rule), and a limit that then finds no file fails
+ * naming its field.  */
+static void
+v2_enable_controllers (const char *parent)
+{
+  char path[4096], controllers[4096], *tok, *save = NULL;
+  cleanup_close int fd = -1;
+
+  snprintf (path, sizeof path, "%s/cgroup.controllers", parent);
+  if (read_small (path, controllers, sizeof controllers) <= 0)
+    return;
+  snprintf (path, sizeof path, "%s/cgroup.subtree_control", parent);
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  for (tok = strtok_r (controllers, " \n", &save); tok; tok = strtok_r (NULL, " \n", &save))
+    {
+      char value[256];
+      int len = snprintf (value, sizeof value, "+%s", tok);
+      if (write (fd, value, (size_t) len) < 0)
+        continue;
+    }
+}
+
+/* mkdir -p below the mountpoint; cpuset dirs get cpus/mems on the way,
+ * cgroup2 parents enable their controllers for the children.  */
 static int
-mkdir_cgroup (const char *mountpoint, const char *dir, bool cpuset, estiba_error_t *err)
+mkdir_cgroup (const char *mountpoint, const char *dir, bool cpuset, bool v2, estiba_error_t *err)
 {
   cleanup_free char *copy = strdup (dir);
   char *p;
@@ -255,6 +283,14 @@ mkdir_cgroup (const char *mountpoint, const char *dir, bool cpuset, estiba_error
       char *slash = strchr (p, '/');
       if (slash)
         *slash = '\0';
+      if (v2)
+        {
+          /* copy up to the previous slash is the parent.  */
+          char *parent_end = strrchr (copy, '/');
+          *parent_end = '\0';
+          v2_enable_controllers (copy);
+          *parent_end = '/';
+        }
       if (mkdir (copy, 0755) < 0 && errno != EEXIST)
         return estiba_error_errno (err, "create cgroup '%s'", copy);
       if (cpuset && cpuset_fill (copy, err) < 0)
@@ -296,7 +332,7 @@ cgroup_create (const char *cgroups_path, const char *id, char ***dirs_out, estib
           break;
         }
       dirs[k++] = dir;
-      ret = mkdir_cgroup (h[i].mountpoint, dir, cpuset, err);
+      ret = mkdir_cgroup (h[i].mountpoint, dir, cpuset, h[i].v2, err);
       if (ret < 0)
         break;
     }

@@ -105,7 +105,7 @@ apply_memory (char *const *dirs, const struct oci_linux_memory *m, estiba_error_
     }
   else
     {
-      long long swap;
+      long long swap = 0;
       if (m->has_limit && m->limit != 0
           && write_v2_limit (dirs, FIELD "memory.limit", "memory.max", m->limit, err) < 0)
         return -1;

@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capabilities.h"
 #include "cgroup.h"
 #include "cgroup_freezer.h"
 #include "cgroup_resources.h"
@@ -50,7 +51,9 @@
 #include "cleanup.h"
 #include "fds.h"
 #include "init.h"
+#include "lsm.h"
 #include "namespaces.h"
+#include "rootless.h"
 #include "rlimits.h"
 #include "scheduling.h"
 #include "signals.h"
@@ -540,7 +543,7 @@ drive_create (struct create_run *r, estiba_error_t *err)
         {
           case SYNC_USERMAP:
             sync_msg_release (&msg);
-            if (namespaces_write_id_maps (r->stage1, r->config->linux_, err) < 0
+            if (rootless_write_id_maps (r->stage1, r->config->linux_, err) < 0
                 || sync_send (sock, SYNC_USERMAP_DONE, 0, NULL, err) < 0)
               return -1;
             break;
@@ -689,6 +692,25 @@ container_compile_seccomp (const char *state_root, const struct oci_seccomp *s, 
   return seccomp_compile (s, cache, out, err);
 }
 
+/* Rootless: an ordinary user may not create cgroups unless some were
+ * delegated to it (made writable for it); without, the container stays in
+ * the caller's cgroups, as with runc --rootless.  */
+static int
+create_cgroup (struct create_run *r, const char *id, estiba_error_t *err)
+{
+  int status;
+
+  if (cgroup_create (r->config->linux_ ? r->config->linux_->cgroups_path : NULL, id, &r->cgroup_dirs, err) == 0)
+    return 0;
+  status = (*err)->status;
+  if (geteuid () == 0 || (status != EACCES && status != EPERM && status != EROFS))
+    return -1;
+  estiba_debug ("rootless: no delegated cgroup, running without one: %s", (*err)->msg);
+  estiba_error_release (err);
+  r->cgroup_dirs = calloc (1, sizeof (char *));
+  return r->cgroup_dirs ? 0 : estiba_error_errno (err, "calloc");
+}
+
 static int
 do_create (struct create_run *r, bool foreground, estiba_error_t *err)
 {
@@ -697,7 +719,9 @@ do_create (struct create_run *r, bool foreground, estiba_error_t *err)
 
   if (state_validate_id (id, err) < 0 || load_config (r, err) < 0
       || check_terminal_options (r, foreground, err) < 0 || rlimits_validate (r->config->process, err) < 0
-      || sysctl_validate (r->config->linux_, err) < 0 || prepare_env (r, err) < 0
+      || sysctl_validate (r->config->linux_, err) < 0
+      || capabilities_validate (r->config->process->capabilities, err) < 0
+      || lsm_validate_config (r->config, err) < 0 || prepare_env (r, err) < 0
       || namespaces_plan (r->config->linux_, &r->ns, err) < 0)
     return -1;
   if (check_cgroup_manager (r->ctx, err) < 0)
@@ -721,8 +745,7 @@ do_create (struct create_run *r, bool foreground, estiba_error_t *err)
     return estiba_error_errno (err, "malloc");
   if (save_config (r, err) < 0 || state_write (r->state_dir, &r->st, err) < 0)
     return -1;
-  if (cgroup_create (r->config->linux_ ? r->config->linux_->cgroups_path : NULL, id, &r->cgroup_dirs, err)
-      < 0)
+  if (create_cgroup (r, id, err) < 0)
     return -1;
   r->st.cgroup_paths = r->cgroup_dirs;
   if (state_write (r->state_dir, &r->st, err) < 0)

@@ -31,6 +31,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "fds.h"
+#include "lsm.h"
 #include "namespaces.h"
 #include "process.h"
 #include "scheduling.h"
@@ -232,6 +233,18 @@ build_process (struct exec_run *r, estiba_error_t *err)
     return -1;
   if (o->no_new_privs)
     p->no_new_privileges = true;
+  if (o->apparmor)
+    {
+      free (p->apparmor_profile);
+      p->apparmor_profile = strdup (o->apparmor);
+    }
+  if (o->process_label)
+    {
+      free (p->selinux_label);
+      p->selinux_label = strdup (o->process_label);
+    }
+  if (capabilities_validate (p->capabilities, err) < 0 || lsm_validate_process (p, err) < 0)
+    return -1;
   if (o->tty)
     p->terminal = true;
   r->env = oci_strv_dup (p->env ? p->env : (char *[]){ NULL }, &r->env_len);

@@ -32,48 +32,69 @@ format_map (const struct oci_id_mapping *m, size_t n)
 }
 
 static int
-write_map (pid_t pid, const char *file, const struct oci_id_mapping *m, size_t n, const char *what,
+write_map (const char *proc_dir, const char *file, const struct oci_id_mapping *m, size_t n, const char *what,
            estiba_error_t *err)
 {
   cleanup_free char *text = format_map (m, n);
   cleanup_close int fd = -1;
-  char path[64];
+  char path[128];
 
   if (text == NULL)
     return estiba_error_errno (err, "malloc");
-  snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, file);
+  snprintf (path, sizeof path, "%s/%s", proc_dir, file);
   fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return estiba_error_errno (err, "%s: open %s", what, path);
   if (write (fd, text, strlen (text)) != (ssize_t) strlen (text))
-    return estiba_error_errno (err, "%s: write %s", what, file);
+    return estiba_error_errno (err, "%s: write %s", what, path);
   return 0;
 }
 
 /* The helper only has to exist while its maps are written and its
- * namespace is opened: it unshares, stops itself, and is killed.  */
+ * namespace is opened: it unshares, stops itself, and is killed.  It
+ * tells its pid as /proc sees it: the init runs in the container's pid
+ * namespace but still with the host's /proc, where fork's pid would name
+ * another process.  */
 static pid_t
-spawn_userns_helper (estiba_error_t *err)
+spawn_userns_helper (char *proc_dir, size_t size, estiba_error_t *err)
 {
-  pid_t pid = fork ();
-  int status;
+  char self[32] = "";
+  int pipefd[2], status;
+  ssize_t len;
+  pid_t pid;
 
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    return estiba_error_errno (err, "pipe");
+  pid = fork ();
   if (pid < 0)
-    return estiba_error_errno (err, "fork the id-mapping helper");
+    {
+      close (pipefd[0]);
+      close (pipefd[1]);
+      return estiba_error_errno (err, "fork the id-mapping helper");
+    }
   if (pid == 0)
     {
+      close (pipefd[0]);
       if (unshare (CLONE_NEWUSER) < 0)
         _exit (1);
+      len = readlink ("/proc/self", self, sizeof self - 1);
+      if (len <= 0 || write (pipefd[1], self, (size_t) len) != len)
+        _exit (1);
+      close (pipefd[1]);
       raise (SIGSTOP);
       _exit (0);
     }
-  if (waitpid (pid, &status, WUNTRACED) < 0 || !WIFSTOPPED (status))
+  close (pipefd[1]);
+  len = read (pipefd[0], self, sizeof self - 1);
+  close (pipefd[0]);
+  if (len <= 0 || waitpid (pid, &status, WUNTRACED) < 0 || !WIFSTOPPED (status))
     {
-      int saved = errno;
       kill (pid, SIGKILL);
       waitpid (pid, NULL, 0);
-      return estiba_error (err, saved ? saved : EINVAL, "create a user namespace for the id mapping");
+      return estiba_error (err, EINVAL, "create a user namespace for the id mapping");
     }
+  self[len] = '\0';
+  snprintf (proc_dir, size, "/proc/%s", self);
   return pid;
 }
 
@@ -83,17 +104,17 @@ idmap_userns_open (const struct oci_id_mapping *uids, size_t n_uids, const struc
 {
   pid_t pid;
   int fd = -1;
-  char path[64];
+  char proc_dir[64], path[96];
 
   if (n_uids == 0 || n_gids == 0)
     return estiba_error (err, EINVAL, "%s: an id-mapped mount needs both uid and gid mappings", what);
-  pid = spawn_userns_helper (err);
+  pid = spawn_userns_helper (proc_dir, sizeof proc_dir, err);
   if (pid < 0)
     return -1;
-  if (write_map (pid, "uid_map", uids, n_uids, what, err) == 0
-      && write_map (pid, "gid_map", gids, n_gids, what, err) == 0)
+  if (write_map (proc_dir, "uid_map", uids, n_uids, what, err) == 0
+      && write_map (proc_dir, "gid_map", gids, n_gids, what, err) == 0)
     {
-      snprintf (path, sizeof path, "/proc/%d/ns/user", (int) pid);
+      snprintf (path, sizeof path, "%s/ns/user", proc_dir);
       fd = open (path, O_RDONLY | O_CLOEXEC);
       if (fd < 0)
         estiba_error_errno (err, "%s: open %s", what, path);

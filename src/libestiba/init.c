@@ -23,6 +23,7 @@
 #include "mounts.h"
 #include "process.h"
 #include "rootfs.h"
+#include "rootless.h"
 #include "sync.h"
 #include "terminal.h"
 #if __has_include("hooks.h")
@@ -228,7 +229,7 @@ init_wait_start (const struct init_config *ic, int listen_fd)
                                  .linux_config = c->linux_,
                                  .env = ic->env,
                                  .preserve_fds = ic->preserve_fds,
-                                 .setgroups_allowed = true,
+                                 .setgroups_allowed = rootless_setgroups_allowed (),
                                  .seccomp = ic->seccomp };
   struct sync_msg msg;
   int conn;
@@ -318,9 +319,16 @@ enter_user_namespace (const struct init_config *ic, estiba_error_t *err)
 
   if (unshare (CLONE_NEWUSER) < 0)
     return estiba_error_errno (err, "create the user namespace");
+  /* An unprivileged runtime can only open our /proc/PID/uid_map while we
+   * are dumpable: for that moment only, as runc does.  Nothing else is in
+   * the new namespace yet.  */
+  if (rootless_euid ())
+    prctl (PR_SET_DUMPABLE, 1);
   if (sync_send (ic->sync_fd, SYNC_USERMAP, 0, NULL, err) < 0
       || sync_expect (ic->sync_fd, SYNC_USERMAP_DONE, &msg, err) < 0)
     return -1;
+  if (rootless_euid ())
+    prctl (PR_SET_DUMPABLE, 0);
   sync_msg_release (&msg);
   return 0;
 }

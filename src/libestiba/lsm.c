@@ -43,9 +43,9 @@ int
 lsm_validate_process (const struct oci_process *p, estiba_error_t *err)
 {
   if (p && p->apparmor_profile && *p->apparmor_profile && !lsm_apparmor_enabled ())
-    return estiba_error (err, EINVAL,
-                         "process.apparmorProfile: profile '%s' specified but AppArmor is not enabled on the host",
-                         p->apparmor_profile);
+    return estiba_error (
+      err, EINVAL, "process.apparmorProfile: profile '%s' specified but AppArmor is not enabled on the host",
+      p->apparmor_profile);
   return 0;
 }
 
@@ -77,9 +77,10 @@ clean_destination (const char *dest)
 static bool
 replaceable_proc_file (const char *dest)
 {
-  static const char *const files[]
-    = { "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",   "/proc/swaps",
-        "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid" };
+  static const char *const files[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",    "/proc/swaps",
+    "/proc/uptime",  "/proc/loadavg",   "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"
+  };
   size_t i;
 
   for (i = 0; i < sizeof files / sizeof files[0]; i++)
@@ -109,14 +110,16 @@ check_proc_mount (const struct oci_mount *m, size_t index, estiba_error_t *err)
     {
       if (m->type && strcmp (m->type, "proc") == 0)
         return 0;
-      return estiba_error (err, EINVAL, "mounts[%zu]: '%s' cannot be mounted on /proc: only type \"proc\" may be",
-                           index, m->source ? m->source : "");
+      return estiba_error (err, EINVAL,
+                           "mounts[%zu]: '%s' cannot be mounted on /proc: only type \"proc\" may be", index,
+                           m->source ? m->source : "");
     }
   if (strncmp (dest, "/proc/", 6) != 0 || replaceable_proc_file (dest))
     return 0;
   if (source_is_procfs (m->source))
     return 0;
-  return estiba_error (err, EINVAL, "mounts[%zu]: '%s' cannot be mounted on '%s': only procfs may be mounted below /proc",
+  return estiba_error (err, EINVAL,
+                       "mounts[%zu]: '%s' cannot be mounted on '%s': only procfs may be mounted below /proc",
                        index, m->source ? m->source : "", m->destination);
 }
 
@@ -158,7 +161,8 @@ lsm_open_proc_attr (const char *names, estiba_error_t *err)
       if (fstatfs (fd, &sfs) < 0)
         return estiba_error_errno (err, "fstatfs '%s'", path);
       if (sfs.f_type != PROC_SUPER_MAGIC)
-        return estiba_error (err, EPERM, "'%s' is not on procfs: refusing to write a security label to it", path);
+        return estiba_error (err, EPERM, "'%s' is not on procfs: refusing to write a security label to it",
+                             path);
       return steal_fd (&fd);
     }
   errno = saved_errno;
@@ -186,9 +190,9 @@ apply_apparmor (const char *profile, estiba_error_t *err)
   if (profile == NULL || *profile == '\0')
     return 0;
   if (!lsm_apparmor_enabled ())
-    return estiba_error (err, EINVAL,
-                         "process.apparmorProfile: profile '%s' specified but AppArmor is not enabled on the host",
-                         profile);
+    return estiba_error (
+      err, EINVAL, "process.apparmorProfile: profile '%s' specified but AppArmor is not enabled on the host",
+      profile);
   if (asprintf (&cmd, "exec %s", profile) < 0)
     return estiba_error_errno (err, "asprintf");
   return write_attr ("apparmor/exec:exec", cmd, "process.apparmorProfile", err);

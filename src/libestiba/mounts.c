@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "idmap.h"
 #include "mount_options.h"
+#include "tmpcopyup.h"
 
 int
 resolve_in_root (int rootfd, const char *path, int flags)
@@ -316,7 +317,7 @@ check_procfs_target (int rootfd, const struct oci_mount *m, int dst, estiba_erro
 static int
 mount_fs (int rootfd, const struct oci_mount *m, const struct mount_options *mo, estiba_error_t *err)
 {
-  cleanup_close int dst = -1, top = -1;
+  cleanup_close int dst = -1, top = -1, below = -1;
   char d[64];
 
   if (strcmp (m->type, "proc") == 0 || strcmp (m->type, "sysfs") == 0)
@@ -332,13 +333,30 @@ mount_fs (int rootfd, const struct oci_mount *m, const struct mount_options *mo,
     dst = mkdir_in_root (rootfd, m->destination, false, 0755, err);
   if (dst < 0 || check_procfs_target (rootfd, m, dst, err) < 0)
     return -1;
-  if (mount (m->source ? m->source : m->type, fd_path (dst, d, sizeof d), m->type, mo->flags, mo->data) < 0)
+  if (mo->tmpcopyup)
+    {
+      if (strcmp (m->type, "tmpfs") != 0)
+        return estiba_error (err, EINVAL, "tmpcopyup is only for tmpfs");
+      /* The image's directory, before the tmpfs covers it.  */
+      below = openat (dst, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (below < 0)
+        return estiba_error_errno (err, "open the directory under the tmpfs");
+    }
+  /* With tmpcopyup, "ro" waits until the copy is made.  */
+  if (mount (m->source ? m->source : m->type, fd_path (dst, d, sizeof d), m->type,
+             mo->tmpcopyup ? mo->flags & ~(unsigned long) MS_RDONLY : mo->flags, mo->data)
+      < 0)
     return estiba_error_errno (err, "mount");
-  if (mo->rec_set == 0 && mo->rec_clr == 0)
+  if (mo->rec_set == 0 && mo->rec_clr == 0 && !mo->tmpcopyup)
     return 0;
-  top = resolve_in_root (rootfd, m->destination, O_PATH);
+  top = resolve_in_root (rootfd, m->destination, O_RDONLY | O_DIRECTORY);
   if (top < 0)
     return estiba_error_errno (err, "resolve the new mount");
+  if (mo->tmpcopyup
+      && (tmpcopyup (below, top, err) < 0
+          || set_attributes (top, 0, (mo->flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0, 0, "read-only", err)
+               < 0))
+    return -1;
   return set_recursive_attributes (top, mo, err);
 }
 
@@ -382,8 +400,6 @@ mount_dispatch (int rootfd, const struct oci_mount *m, const struct mount_option
     ret = mount_cgroup_tree (rootfd, m, mo, cgroup_dirs, err);
   else
     ret = mount_fs (rootfd, m, mo, err);
-  if (ret == 0 && mo->tmpcopyup)
-    ret = estiba_error (err, ENOTSUP, "tmpcopyup is not supported yet");
   if (ret == 0)
     ret = apply_propagation (rootfd, tree, m->destination, mo->propagation, err);
   return ret;
@@ -396,8 +412,10 @@ mount_one (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_l
   struct mount_options mo;
   int ret;
 
-  if (m->destination == NULL || m->destination[0] != '/')
-    ret = estiba_error (err, EINVAL, "destination is not an absolute path");
+  /* A relative destination is taken from the container's root, as runc
+   * does (config.md only requires absolute paths from 1.1 on).  */
+  if (m->destination == NULL || m->destination[0] == '\0')
+    ret = estiba_error (err, EINVAL, "destination is empty");
   else
     {
       ret = mount_options_parse (m->options, m->options_len, &mo, err);

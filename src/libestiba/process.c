@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "cleanup.h"
 #include "fds.h"
+#include "lsm.h"
 #if __has_include("process_attrs.h")                                                                         \
                   && __has_include(                                                                          \
                     "capabilities.h")                                                                        \
@@ -85,6 +87,26 @@ process_check_cwd (const struct oci_process *p, estiba_error_t *err)
 }
 
 #ifdef HAVE_PROCESS_ATTRS
+/* A cwd reached through a leaked fd (process.cwd "/proc/self/fd/N", as
+ * in CVE-2024-21626) lies outside the container's root: the kernel then
+ * gives getcwd "(unreachable)..." (ENOENT from glibc).  Checked after
+ * every chdir, as runc does since 1.1.12.  */
+static int
+check_cwd_inside_root (const char *cwd, estiba_error_t *err)
+{
+  char buf[PATH_MAX];
+
+  if (getcwd (buf, sizeof buf) == NULL)
+    {
+      if (errno == ERANGE) /* Long, but reachable.  */
+        return 0;
+      return estiba_error (err, EPERM, "process.cwd: '%s' is outside the container's root", cwd);
+    }
+  if (buf[0] != '/')
+    return estiba_error (err, EPERM, "process.cwd: '%s' is outside the container's root", cwd);
+  return 0;
+}
+
 static int
 apply_attributes (const struct process_setup *s, estiba_error_t *err)
 {
@@ -105,6 +127,10 @@ apply_identity (const struct process_setup *s, estiba_error_t *err)
   const struct oci_process *p = s->process;
   bool cwd_done = chdir (p->cwd) == 0;
 
+  /* While still the namespace's root, as runc: the labels take effect
+   * at the execve.  */
+  if (lsm_apply_process (p, err) < 0)
+    return -1;
   if (capabilities_prepare_user_change (p->capabilities, err) < 0)
     return -1;
   if (apply_user_and_groups (p->user, s->setgroups_allowed, err) < 0)
@@ -115,6 +141,8 @@ apply_identity (const struct process_setup *s, estiba_error_t *err)
    * change, as runc does.  */
   if (!cwd_done && chdir (p->cwd) < 0)
     return estiba_error_errno (err, "process.cwd: chdir to '%s'", p->cwd);
+  if (check_cwd_inside_root (p->cwd, err) < 0)
+    return -1;
   if (p->no_new_privileges && apply_no_new_privs (p, err) < 0)
     return -1;
   if (p->exec_cpu_affinity && p->exec_cpu_affinity->final

@@ -42,6 +42,41 @@ propagation_flags (const struct oci_linux *l, unsigned long *flags, estiba_error
   return estiba_error (err, 0, "linux.rootfsPropagation: unknown value '%s'", l->rootfs_propagation);
 }
 
+/* The mount holding the directory at fd (fd's own mount when it is a
+ * mount root, as an overlay rootfs is) becomes private: pivot_root
+ * refuses a new root whose parent is shared, and a bind under a shared
+ * parent would show up on the host.  Only this one mount changes, in the
+ * container's mount namespace.  */
+static int
+make_containing_mount_private (int fd, estiba_error_t *err)
+{
+  cleanup_close int cur = -1;
+  struct statx stx;
+  char p[64];
+  int depth;
+
+  cur = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  for (depth = 0; cur >= 0 && depth < 4096; depth++)
+    {
+      int up;
+
+      if (statx (cur, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+        return estiba_error_errno (err, "root.path: statx");
+      if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0)
+        return estiba_error (err, ENOTSUP, "root.path: the kernel does not tell mount roots");
+      if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
+        {
+          if (mount (NULL, fd_path (cur, p, sizeof p), NULL, MS_PRIVATE, NULL) < 0)
+            return estiba_error_errno (err, "root.path: make its mount private");
+          return 0;
+        }
+      up = openat (cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+      close (cur);
+      cur = up;
+    }
+  return estiba_error_errno (err, "root.path: find its mount");
+}
+
 /* The rootfs is reached through fds the runtime opened (its parent
  * directory and its name): in a user namespace the init may not be allowed
  * to walk the host path down to the bundle.  */
@@ -55,16 +90,18 @@ rootfs_prepare (const struct oci_linux *l, int parent_fd, const char *name, int 
 
   if (propagation_flags (l, &flags, err) < 0)
     return -1;
-  /* A shared root would make pivot_root fail and leak our mounts to the
-   * host: stay private until the rootfs is in place (shared is set again
-   * in rootfs_finalize).  */
-  if (flags & MS_SHARED)
-    flags = MS_PRIVATE | MS_REC;
   if (mount (NULL, "/", NULL, flags, NULL) < 0)
     return estiba_error_errno (err, "linux.rootfsPropagation: set the propagation of /");
+  /* pivot_root refuses a shared "/" (shared is set again on the new root
+   * in rootfs_finalize); the other mounts stay shared with the host, so
+   * a "shared" bind in the container reaches it (as runc).  */
+  if ((flags & MS_SHARED) && mount (NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+    return estiba_error_errno (err, "linux.rootfsPropagation: make / private");
   below = openat (parent_fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (below < 0)
     return estiba_error_errno (err, "root.path: open '%s'", name);
+  if (make_containing_mount_private (below, err) < 0)
+    return -1;
   if (mount (fd_path (below, p, sizeof p), p, NULL, MS_BIND | MS_REC, NULL) < 0)
     return estiba_error_errno (err, "root.path: bind mount '%s'", name);
   /* Looked up again, the name now leads to the new mount.  */
@@ -81,14 +118,22 @@ rootfs_prepare (const struct oci_linux *l, int parent_fd, const char *name, int 
 static int
 pivot (int rootfd, estiba_error_t *err)
 {
+  struct mount_attr slave = { .propagation = MS_SLAVE };
+  cleanup_close int old_root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (old_root < 0)
+    return estiba_error_errno (err, "open the old root");
   if (fchdir (rootfd) < 0)
     return estiba_error_errno (err, "chdir to the rootfs");
   /* pivot_root(".", ".") stacks the old root on top of the new one; it is
    * made a slave (so unmounting it does not propagate to the host) and
-   * lazily detached.  No directory for the old root is needed.  */
+   * lazily detached.  No directory for the old root is needed.  The old
+   * root is reached through its fd: "." would be the new root, and making
+   * it a slave recursively would turn the container's own shared mounts
+   * (mounts[].options "shared") private.  */
   if (syscall (SYS_pivot_root, ".", ".") < 0)
     return estiba_error_errno (err, "pivot_root to the rootfs");
-  if (mount (NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+  if (mount_setattr (old_root, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave, sizeof slave) < 0)
     return estiba_error_errno (err, "make the old root a slave");
   if (umount2 (".", MNT_DETACH) < 0)
     return estiba_error_errno (err, "unmount the old root");

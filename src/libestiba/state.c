@@ -155,7 +155,12 @@ write_file_atomic (const char *path, const char *content, size_t len, mode_t mod
         }
       done += n;
     }
-  if (fsync (fd) < 0 || rename (tmp, path) < 0)
+  /* No fsync: the state (and pid files) describe processes that a reboot
+   * ends anyway, and /run is volatile by design.  rename() is what makes
+   * the update atomic for concurrent readers and for a runtime that dies
+   * half-way.  On an ext4 /run an fsync per write cost ~75 ms a run
+   * (docs/performance.md).  */
+  if (rename (tmp, path) < 0)
     {
       int saved = errno;
       unlink (tmp);
