@@ -14,11 +14,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 if [ "${1:-}" != --no-deps ]; then
-  echo "== installing dependencies (tests/deps.txt)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  # shellcheck disable=SC2046
-  apt-get install -y -q --no-install-recommends $(sed 's/#.*//' tests/deps.txt)
+  echo "== installing build dependencies (tests/deps.txt)"
+  ./tests/install-deps.sh --build-only
 fi
 
 echo "== building in _build/default"

@@ -44,8 +44,14 @@ main (int argc, char **argv)
 C
 rt=$TEST_TMP/roundtrip
 # shellcheck disable=SC2046
-cc -std=gnu11 -I"$SRCDIR/libocispec" -o "$rt" "$TEST_TMP/roundtrip.c" "$BUILDDIR/libocispec/libocispec.a" \
-  $(pkg-config --libs yajl) || bail "cannot build the libocispec round-trip helper"
+# The same compiler and sanitizer flags as the build that made libocispec.a
+# (an ASan build's archive only links with -fsanitize).
+build_var () { sed -n "s/^$1 = //p" "$BUILDDIR/Makefile" | head -n 1; }
+build_cc=$(build_var CC)
+# shellcheck disable=SC2046,SC2086
+${build_cc:-cc} -std=gnu11 $(build_var SAN_CFLAGS) -I"$SRCDIR/libocispec" -o "$rt" "$TEST_TMP/roundtrip.c" \
+  "$BUILDDIR/libocispec/libocispec.a" $(pkg-config --libs yajl) $(build_var SAN_LDFLAGS) \
+  || bail "cannot build the libocispec round-trip helper"
 
 # same "desc" KIND FILE: parse+validate+generate gives FILE's JSON back.
 same ()
