@@ -4,43 +4,13 @@
  * parser then treats as shell form, as Docker does.  */
 #include <config.h>
 #include "dockerfile.h"
+#include "dockerfile_sbuf.h"
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct sbuf
-{
-  char *s;
-  size_t len, cap;
-  bool oom;
-};
-
-static void
-sb_add (struct sbuf *b, char c)
-{
-  if (b->len + 2 > b->cap)
-    {
-      size_t cap = b->cap ? b->cap * 2 : 32;
-      char *p = realloc (b->s, cap);
-      if (p == NULL)
-        {
-          b->oom = true;
-          return;
-        }
-      b->s = p;
-      b->cap = cap;
-    }
-  b->s[b->len++] = c;
-  b->s[b->len] = '\0';
-}
-
-static const char *
-sb_str (struct sbuf *b)
-{
-  return b->s ? b->s : "";
-}
 
 static void
 sb_utf8 (struct sbuf *b, unsigned long cp)

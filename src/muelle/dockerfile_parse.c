@@ -4,6 +4,7 @@
  * (JSON or shell form, name=value lists, whitespace lists).  */
 #include <config.h>
 #include "dockerfile.h"
+#include "dockerfile_sbuf.h"
 #include "cleanup.h"
 
 #include <ctype.h>
@@ -99,37 +100,6 @@ is_space (char c)
   return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
 }
 
-struct sbuf
-{
-  char *s;
-  size_t len, cap;
-  bool oom;
-};
-
-static void
-sb_add (struct sbuf *b, char c)
-{
-  if (b->len + 2 > b->cap)
-    {
-      size_t cap = b->cap ? b->cap * 2 : 32;
-      char *p = realloc (b->s, cap);
-      if (p == NULL)
-        {
-          b->oom = true;
-          return;
-        }
-      b->s = p;
-      b->cap = cap;
-    }
-  b->s[b->len++] = c;
-  b->s[b->len] = '\0';
-}
-
-static const char *
-sb_str (struct sbuf *b)
-{
-  return b->s ? b->s : "";
-}
 
 /* Docker's parseWords: blanks separate words; quotes group (and are kept);
    the escape char keeps the next char (both are kept), except inside

@@ -5,6 +5,7 @@
  * done at parse time).  RUN/CMD/ENTRYPOINT are left to the shell.  */
 #include <config.h>
 #include "dockerfile.h"
+#include "dockerfile_sbuf.h"
 #include "cleanup.h"
 
 #include <ctype.h>
@@ -15,46 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-struct sbuf
-{
-  char *s;
-  size_t len, cap;
-  bool oom;
-};
-
-static void
-sb_addn (struct sbuf *b, const char *s, size_t n)
-{
-  if (b->len + n + 1 > b->cap)
-    {
-      size_t cap = (b->len + n + 1) * 2;
-      char *p = realloc (b->s, cap);
-      if (p == NULL)
-        {
-          b->oom = true;
-          return;
-        }
-      b->s = p;
-      b->cap = cap;
-    }
-  memcpy (b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-static void
-sb_add (struct sbuf *b, char c)
-{
-  sb_addn (b, &c, 1);
-}
-
-static char *
-sb_take (struct sbuf *b)
-{
-  char *s = b->s ? b->s : strdup ("");
-  b->s = NULL;
-  return s;
-}
 
 /* ---- word processing ---- */
 
