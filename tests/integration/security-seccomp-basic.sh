@@ -40,9 +40,16 @@ seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"actio
 run_probe syscall mkdir
 is "$(kv "$output" mkdir)" EPERM "SCMP_ACT_ERRNO without errnoRet: EPERM"
 
-seccomp '{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ALLOW"}]}'
-run_probe syscall mkdir
-isnt "$status" 0 "defaultAction SCMP_ACT_ERRNO without an allow list: the program cannot even start"
+# Under ASan the runtime's own error path after the denied execve runs
+# inside the filter, and ASan's runtime (mmap, sigaltstack) hangs there; a
+# plain build exits with the error, which is what this checks.
+if [ -n "$(sed -n 's/^SAN_CFLAGS = //p' "$BUILDDIR/Makefile" 2>/dev/null)" ]; then
+  skip "defaultAction ERRNO without an allow list: not checkable with a sanitizer build of estiba"
+else
+  seccomp '{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ALLOW"}]}'
+  run_probe syscall mkdir
+  isnt "$status" 0 "defaultAction SCMP_ACT_ERRNO without an allow list: the program cannot even start"
+fi
 
 seccomp '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd"],"action":"SCMP_ACT_KILL_PROCESS"}]}'
 run_probe syscall getcwd
