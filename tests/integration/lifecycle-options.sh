@@ -22,10 +22,9 @@ like "$output" "1" "--no-pivot: the process root is the rootfs"
 
 # ---------------------------------------------------------- cgroupsPath --
 cg=/estiba-test-$SRANDOM/sub
-track_cgroup "/sys/fs/cgroup/memory${cg%/sub}"
-track_cgroup "/sys/fs/cgroup/pids${cg%/sub}"
-track_cgroup "/sys/fs/cgroup/cpuset${cg%/sub}"
-track_cgroup "/sys/fs/cgroup/unified${cg%/sub}"
+# estiba creates the path in every hierarchy: remove it from all of them.
+cg_parent=${cg%/sub}
+for h in /sys/fs/cgroup/*/; do track_cgroup "$h${cg_parent#/}"; done
 cfg "$b" '.linux.cgroupsPath = $cg | .process.args = ["/probe", "sleep", "600"]' --arg cg "$cg"
 id=$(unique_id opt)
 estiba_r "$root" run -d -b "$b" "$id" >"$TEST_TMP/out" 2>&1 </dev/null
