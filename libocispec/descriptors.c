@@ -10,8 +10,8 @@
 /* The second offset each kind needs: has_<x> for scalars, <x>_len for
  * arrays, none for the rest.  */
 #define OCI_AUX_NONE(T, c) 0
-#define OCI_AUX_HAS(T, c)  offsetof(struct T, has_##c)
-#define OCI_AUX_LEN(T, c)  offsetof(struct T, c##_len)
+#define OCI_AUX_HAS(T, c)  offsetof (struct T, has_##c)
+#define OCI_AUX_LEN(T, c)  offsetof (struct T, c##_len)
 #define OCI_AUX_STR        OCI_AUX_NONE
 #define OCI_AUX_BOOL       OCI_AUX_HAS
 #define OCI_AUX_INT        OCI_AUX_HAS
@@ -53,16 +53,16 @@
     #c,                                                                                                      \
     OCI_KIND_##kind,                                                                                         \
     (flags) == OCI_REQ,                                                                                      \
-    offsetof(struct T, c),                                                                                   \
-    OCI_AUX_##kind(T, c),                                                                                    \
-    OCI_ELEM_##kind(e) },
+    offsetof (struct T, c),                                                                                  \
+    OCI_AUX_##kind (T, c),                                                                                   \
+    OCI_ELEM_##kind (e) },
 
 /* Each field list ends with a sentinel so empty tables stay valid C.  */
 #define OCI_TYPE_DESCRIPTOR(name, FIELDS)                                                                    \
-  static const struct oci_field name##__fields[] = { FIELDS(OCI_FIELD_DESCRIPTOR, name){                     \
+  static const struct oci_field name##__fields[] = { FIELDS (OCI_FIELD_DESCRIPTOR, name){                    \
     NULL, NULL, OCI_KIND_STR, false, 0, 0, NULL } };                                                         \
-  const struct oci_type name##__type = { #name, sizeof(struct name), name##__fields,                         \
-                                         sizeof(name##__fields) / sizeof(name##__fields[0]) - 1,             \
-                                         offsetof(struct name, unknown_fields) };
+  const struct oci_type name##__type = { #name, sizeof (struct name), name##__fields,                        \
+                                         sizeof (name##__fields) / sizeof (name##__fields[0]) - 1,           \
+                                         offsetof (struct name, unknown_fields) };
 
-OCI_ALL_TYPES(OCI_TYPE_DESCRIPTOR)
+OCI_ALL_TYPES (OCI_TYPE_DESCRIPTOR)

@@ -51,7 +51,7 @@ struct oci_type
 };
 
 #define OCI_DECLARE_TYPE(name, FIELDS) extern const struct oci_type name##__type;
-OCI_ALL_TYPES(OCI_DECLARE_TYPE)
+OCI_ALL_TYPES (OCI_DECLARE_TYPE)
 
 /* Same layout as every generated <type>_map.  */
 struct oci_generic_map
@@ -71,8 +71,8 @@ struct oci_unknown_fields
   yajl_val *values;
 };
 
-#define OCI_JSON(v) ((struct oci_json *)(v))
-#define OCI_YAJL(j) ((yajl_val)(j))
+#define OCI_JSON(v) ((struct oci_json *) (v))
+#define OCI_YAJL(j) ((yajl_val) (j))
 
 /* Nesting deeper than this is refused before building the tree, so the
  * recursive walks stay shallow.  */
@@ -85,31 +85,31 @@ struct oci_path
   size_t len;
   size_t cap;
 };
-size_t oci_path_push_key(struct oci_path *p, const char *key);
-size_t oci_path_push_index(struct oci_path *p, size_t index);
-void oci_path_pop(struct oci_path *p, size_t mark);
-void oci_path_release(struct oci_path *p);
+size_t oci_path_push_key (struct oci_path *p, const char *key);
+size_t oci_path_push_index (struct oci_path *p, size_t index);
+void oci_path_pop (struct oci_path *p, size_t mark);
+void oci_path_release (struct oci_path *p);
 
 /* *err = "source: path: reason" (parts omitted when NULL/empty), with
  * control characters replaced so the message stays on one line.
  * Returns -1.  Does nothing when *err is already set.  */
-int oci_set_error(char **err, const char *source, const char *path, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
-int oci_set_verror(char **err, const char *source, const char *path, const char *fmt, va_list ap)
-  __attribute__((format(printf, 4, 0)));
+int oci_set_error (char **err, const char *source, const char *path, const char *fmt, ...)
+  __attribute__ ((format (printf, 4, 5)));
+int oci_set_verror (char **err, const char *source, const char *path, const char *fmt, va_list ap)
+  __attribute__ ((format (printf, 4, 0)));
 
 /* Engine entry points, driven by a type descriptor.  */
-void *oci_parse_document(const struct oci_type *t, const char *data, size_t len, const char *source,
-                         char **err);
-void *oci_parse_document_file(const struct oci_type *t, const char *path, char **err);
-char *oci_generate_document(const struct oci_type *t, const void *obj, bool pretty, char **err);
-int oci_validate_document(const struct oci_type *t, const void *obj, char **err);
-void oci_free_members(const struct oci_type *t, void *obj);
-const struct oci_field *oci_find_field(const struct oci_type *t, const char *json_name);
+void *oci_parse_document (const struct oci_type *t, const char *data, size_t len, const char *source,
+                          char **err);
+void *oci_parse_document_file (const struct oci_type *t, const char *path, char **err);
+char *oci_generate_document (const struct oci_type *t, const void *obj, bool pretty, char **err);
+int oci_validate_document (const struct oci_type *t, const void *obj, char **err);
+void oci_free_members (const struct oci_type *t, void *obj);
+const struct oci_field *oci_find_field (const struct oci_type *t, const char *json_name);
 /* Free what one member holds and reset it (and its has_/len) to absent.  */
-void oci_free_member(const struct oci_field *f, void *obj);
-void oci_free_document(const struct oci_type *t, void *obj);
-void oci_unknown_fields_free(struct oci_unknown_fields *u);
+void oci_free_member (const struct oci_field *f, void *obj);
+void oci_free_document (const struct oci_type *t, void *obj);
+void oci_unknown_fields_free (struct oci_unknown_fields *u);
 
 /* Validation: a per-type check runs on every object of that type, after
  * the generic REQUIRED-member check and after its children passed, with
@@ -122,7 +122,7 @@ struct oci_vctx
   const struct oci_type *root_type; /* and its type */
   char **err;
 };
-typedef int (*oci_check_fn)(const void *obj, struct oci_vctx *c);
+typedef int (*oci_check_fn) (const void *obj, struct oci_vctx *c);
 struct oci_check
 {
   const struct oci_type *type;
@@ -133,7 +133,7 @@ extern const struct oci_check oci_image_checks[];
 
 /* Report "source: <path>.<member>: reason"; member may be NULL or contain
  * a sub-path ("namespaces[2].type").  Returns -1.  */
-int oci_verr(struct oci_vctx *c, const char *member, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+int oci_verr (struct oci_vctx *c, const char *member, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
 
 #endif

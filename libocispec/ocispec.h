@@ -115,12 +115,12 @@ struct oci_unknown_fields;
 #define OCI_MEMBER_OBJMAP(c, e) struct e##_map *c;
 #define OCI_MEMBER_RAW(c, e)    struct oci_json *c;
 
-#define OCI_MEMBER(T, kind, c, json, e, flags) OCI_MEMBER_##kind(c, e)
+#define OCI_MEMBER(T, kind, c, json, e, flags) OCI_MEMBER_##kind (c, e)
 #define OCI_FORWARD_DECLARE(name, FIELDS)      struct name;
 #define OCI_DEFINE_STRUCT(name, FIELDS)                                                                      \
   struct name                                                                                                \
   {                                                                                                          \
-    FIELDS(OCI_MEMBER, name)                                                                                 \
+    FIELDS (OCI_MEMBER, name)                                                                                \
     struct oci_unknown_fields *unknown_fields;                                                               \
   };
 #define OCI_DEFINE_MAP_STRUCT(name)                                                                          \
@@ -131,9 +131,9 @@ struct oci_unknown_fields;
     size_t len;                                                                                              \
   };
 
-OCI_ALL_TYPES(OCI_FORWARD_DECLARE)
-OCI_MAP_TYPES(OCI_DEFINE_MAP_STRUCT)
-OCI_ALL_TYPES(OCI_DEFINE_STRUCT)
+OCI_ALL_TYPES (OCI_FORWARD_DECLARE)
+OCI_MAP_TYPES (OCI_DEFINE_MAP_STRUCT)
+OCI_ALL_TYPES (OCI_DEFINE_STRUCT)
 
 /* ---- documents ----
  * For each document X in config, state, container_process_state, features,
@@ -153,52 +153,52 @@ OCI_ALL_TYPES(OCI_DEFINE_STRUCT)
  *   void oci_X_free (struct oci_X *x);   NULL is fine.
  */
 #define OCI_DECLARE_DOCUMENT_API(X, T)                                                                       \
-  struct T *oci_##X##_new(void);                                                                             \
-  struct T *oci_##X##_parse_file(const char *path, char **err);                                              \
-  struct T *oci_##X##_parse_data(const char *data, size_t len, const char *source, char **err);              \
-  char *oci_##X##_generate(const struct T *x, bool pretty, char **err);                                      \
-  int oci_##X##_validate(const struct T *x, char **err);                                                     \
-  void oci_##X##_free(struct T *x);
+  struct T *oci_##X##_new (void);                                                                            \
+  struct T *oci_##X##_parse_file (const char *path, char **err);                                             \
+  struct T *oci_##X##_parse_data (const char *data, size_t len, const char *source, char **err);             \
+  char *oci_##X##_generate (const struct T *x, bool pretty, char **err);                                     \
+  int oci_##X##_validate (const struct T *x, char **err);                                                    \
+  void oci_##X##_free (struct T *x);
 
-OCI_DOCUMENTS(OCI_DECLARE_DOCUMENT_API)
+OCI_DOCUMENTS (OCI_DECLARE_DOCUMENT_API)
 
 /* Parse a single runtime-spec "process" object (`runc exec --process`).  */
-struct oci_process *oci_process_parse_file(const char *path, char **err);
-struct oci_process *oci_process_parse_data(const char *data, size_t len, const char *source, char **err);
-char *oci_process_generate(const struct oci_process *x, bool pretty, char **err);
-int oci_process_validate(const struct oci_process *x, char **err);
-void oci_process_free(struct oci_process *x);
+struct oci_process *oci_process_parse_file (const char *path, char **err);
+struct oci_process *oci_process_parse_data (const char *data, size_t len, const char *source, char **err);
+char *oci_process_generate (const struct oci_process *x, bool pretty, char **err);
+int oci_process_validate (const struct oci_process *x, char **err);
+void oci_process_free (struct oci_process *x);
 
 /* ---- building documents ----
  * Allocation failures abort: these are for building small documents.  */
-void *oci_xzalloc(size_t size);  /* zeroed */
-char *oci_strdup(const char *s); /* NULL stays NULL */
+void *oci_xzalloc (size_t size);  /* zeroed */
+char *oci_strdup (const char *s); /* NULL stays NULL */
 /* Append a copy of s to a NULL-terminated string array (*v may be NULL).  */
-void oci_strv_append(char ***v, size_t *len, const char *s);
+void oci_strv_append (char ***v, size_t *len, const char *s);
 /* A malloc'd, NULL-terminated copy of a NULL-terminated array.  */
-char **oci_strv_dup(char *const *v, size_t *len_out);
-void oci_strv_free(char **v);
+char **oci_strv_dup (char *const *v, size_t *len_out);
+void oci_strv_free (char **v);
 /* Set an optional scalar and mark it present: OCI_SET (user, uid, 0).  */
 #define OCI_SET(obj, field, value) ((obj)->field = (value), (obj)->has_##field = true)
 /* Grow an object array by one zeroed element; returns it.  */
-void *oci_array_append(void *array_ptr, size_t *len, size_t elem_size);
+void *oci_array_append (void *array_ptr, size_t *len, size_t elem_size);
 #define OCI_APPEND(array, len)                                                                               \
-  ((__typeof__(&(array)[0]))oci_array_append(&(array), &(len), sizeof((array)[0])))
+  ((__typeof__ (&(array)[0])) oci_array_append (&(array), &(len), sizeof ((array)[0])))
 
-struct oci_string_map *oci_string_map_new(void);
+struct oci_string_map *oci_string_map_new (void);
 /* Value for key, NULL when absent (map may be NULL).  */
-const char *oci_string_map_get(const struct oci_string_map *map, const char *key);
+const char *oci_string_map_get (const struct oci_string_map *map, const char *key);
 /* Set (copying key and value), replacing an existing value in place.
  * *map is created when NULL.  */
-void oci_string_map_set(struct oci_string_map **map, const char *key, const char *value);
+void oci_string_map_set (struct oci_string_map **map, const char *key, const char *value);
 /* Remove key; returns whether it was there.  */
-bool oci_string_map_remove(struct oci_string_map *map, const char *key);
-void oci_string_map_free(struct oci_string_map *map);
+bool oci_string_map_remove (struct oci_string_map *map, const char *key);
+void oci_string_map_free (struct oci_string_map *map);
 
 /* Raw JSON text of a kept value (e.g. config->windows); malloc'd.  */
-char *oci_json_to_string(const struct oci_json *json);
+char *oci_json_to_string (const struct oci_json *json);
 /* The string a kept value holds, NULL when it is not a JSON string.  */
-const char *oci_json_string(const struct oci_json *json);
+const char *oci_json_string (const struct oci_json *json);
 
 /* Members outside the spec (runc's "created"/"owner" in state, vendor
  * extensions), read and written through any object's unknown_fields:
@@ -206,19 +206,19 @@ const char *oci_json_string(const struct oci_json *json);
  * Setting replaces an existing member of that name in place, otherwise
  * appends.  Extras are written after the known members; one named like a
  * known member is written only while that member is absent.  */
-const struct oci_json *oci_extra_get(const struct oci_unknown_fields *fields, const char *key);
-void oci_extra_set_string(struct oci_unknown_fields **fields, const char *key, const char *value);
+const struct oci_json *oci_extra_get (const struct oci_unknown_fields *fields, const char *key);
+void oci_extra_set_string (struct oci_unknown_fields **fields, const char *key, const char *value);
 /* json is the text of one JSON value ("42", "{\"a\":1}"); -1 and *err when
  * it is not.  */
-int oci_extra_set_json(struct oci_unknown_fields **fields, const char *key, const char *json, char **err);
-bool oci_extra_remove(struct oci_unknown_fields *fields, const char *key);
+int oci_extra_set_json (struct oci_unknown_fields **fields, const char *key, const char *json, char **err);
+bool oci_extra_remove (struct oci_unknown_fields *fields, const char *key);
 
 /* Spec helpers shared by the runtime and image tools.  */
 /* Whether s is "algorithm:encoded" per image-spec descriptor.md, with
  * sha256/sha512 encodings of the right length in lowercase hex.  */
-bool oci_digest_is_valid(const char *s);
+bool oci_digest_is_valid (const char *s);
 /* Whether s is a valid RFC 6838 media type "type/subtype[+suffix]".  */
-bool oci_media_type_is_valid(const char *s);
+bool oci_media_type_is_valid (const char *s);
 
 /* Well-known image-spec media types.  */
 #define OCI_MEDIA_TYPE_DESCRIPTOR         "application/vnd.oci.descriptor.v1+json"

@@ -124,30 +124,30 @@ apply_option (const struct cli_command *cmd, const struct cli_option *opt, const
 {
   switch (opt->kind)
     {
-    case CLI_BOOL:
-      if (value == NULL)
-        *(bool *) opt->value = true;
-      else if (parse_bool (value, opt->value) < 0)
-        return usage_error (cmd, err, "invalid boolean value for", spelled);
-      return 0;
+      case CLI_BOOL:
+        if (value == NULL)
+          *(bool *) opt->value = true;
+        else if (parse_bool (value, opt->value) < 0)
+          return usage_error (cmd, err, "invalid boolean value for", spelled);
+        return 0;
 
-    case CLI_TRISTATE:
-      if (value != NULL)
-        {
-          if (parse_tristate (value, opt->value) < 0)
-            return usage_error (cmd, err, "expected true, false or auto for", spelled);
-          return 0;
-        }
-      /* runc always takes the next argument; we take it only when it is a
-       * valid value, so a bare "--rootless" means true.  */
-      if (*i + 1 < argc && parse_tristate (argv[*i + 1], opt->value) == 0)
-        (*i)++;
-      else
-        *(int *) opt->value = 1;
-      return 0;
+      case CLI_TRISTATE:
+        if (value != NULL)
+          {
+            if (parse_tristate (value, opt->value) < 0)
+              return usage_error (cmd, err, "expected true, false or auto for", spelled);
+            return 0;
+          }
+        /* runc always takes the next argument; we take it only when it is a
+         * valid value, so a bare "--rootless" means true.  */
+        if (*i + 1 < argc && parse_tristate (argv[*i + 1], opt->value) == 0)
+          (*i)++;
+        else
+          *(int *) opt->value = 1;
+        return 0;
 
-    default:
-      break;
+      default:
+        break;
     }
 
   if (value == NULL)
@@ -159,19 +159,19 @@ apply_option (const struct cli_command *cmd, const struct cli_option *opt, const
 
   switch (opt->kind)
     {
-    case CLI_STRING:
-      *(const char **) opt->value = value;
-      return 0;
-    case CLI_INT:
-      if (parse_count (value, opt->value) < 0)
-        return usage_error (cmd, err, "expected a non-negative number for", spelled);
-      return 0;
-    case CLI_STRING_LIST:
-      if (list_append (opt->value, value) < 0)
-        return estiba_error_errno (err, "allocate option list");
-      return 0;
-    default:
-      return estiba_error (err, 0, "internal error: option '%s' has an unknown kind", opt->name);
+      case CLI_STRING:
+        *(const char **) opt->value = value;
+        return 0;
+      case CLI_INT:
+        if (parse_count (value, opt->value) < 0)
+          return usage_error (cmd, err, "expected a non-negative number for", spelled);
+        return 0;
+      case CLI_STRING_LIST:
+        if (list_append (opt->value, value) < 0)
+          return estiba_error_errno (err, "allocate option list");
+        return 0;
+      default:
+        return estiba_error (err, 0, "internal error: option '%s' has an unknown kind", opt->name);
     }
 }
 

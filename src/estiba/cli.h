@@ -31,8 +31,8 @@ struct cli_list
 
 struct cli_option
 {
-  const char *name;     /* long name without dashes */
-  char short_name;      /* 0 when none */
+  const char *name; /* long name without dashes */
+  char short_name;  /* 0 when none */
   enum cli_kind kind;
   void *value;          /* where the parsed value goes, see cli_kind */
   const char *arg_name; /* the value's name in --help ("PATH"), NULL for "VALUE" */

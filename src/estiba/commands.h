@@ -40,11 +40,11 @@ int command_fail_with_status (estiba_error_t *err, int status);
 
 /* Shared help texts.  */
 #define HELP_CONSOLE_SOCKET                                                                                  \
-  "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the "      \
+  "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the "        \
   "console's pseudoterminal"
 #define HELP_PRESERVE_FDS                                                                                    \
   "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)"
-#define HELP_PID_FILE     "specify the file to write the process id to"
+#define HELP_PID_FILE "specify the file to write the process id to"
 #define HELP_PIDFD_SOCKET                                                                                    \
   "path to an AF_UNIX socket which will receive a pidfd of the process (not supported yet: refused)"
 #define HELP_NO_PIVOT                                                                                        \

@@ -8,15 +8,15 @@
 #include "cli.h"
 #include "commands.h"
 
-static const char create_args_help[]
-  = "Where \"<container-id>\" is your name for the instance of the container that you\n"
-    "are starting. The name you provide for the container instance must be unique on\n"
-    "your host.";
+static const char create_args_help[] =
+  "Where \"<container-id>\" is your name for the instance of the container that you\n"
+  "are starting. The name you provide for the container instance must be unique on\n"
+  "your host.";
 
-static const char bundle_help[]
-  = "The bundle is a directory with a specification file named \"config.json\" and a\n"
-    "root filesystem.  The args of the process in the specification file are the\n"
-    "command run when the container starts; see \"estiba spec --help\".";
+static const char bundle_help[] =
+  "The bundle is a directory with a specification file named \"config.json\" and a\n"
+  "root filesystem.  The args of the process in the specification file are the\n"
+  "command run when the container starts; see \"estiba spec --help\".";
 
 /* Flags create and run share, and those of run alone (detach, keep,
  * no-subreaper) when `run` is set.  */

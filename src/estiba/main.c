@@ -49,16 +49,16 @@ struct global_options
   bool version;
 };
 
-static const char global_description[]
-  = "estiba runs containers from OCI bundles as the OCI runtime specification describes, with the\n"
-    "command line of runc, so container engines (containerd, docker, podman, buildah) can use it.\n"
-    "\n"
-    "A bundle is a directory holding a specification file named \"config.json\" and a root\n"
-    "filesystem.  To start a new container from the bundle in the current directory:\n"
-    "\n"
-    "    # estiba run [ -b bundle ] <container-id>\n"
-    "\n"
-    "<container-id> is your name for the container; it must be unique on the host.";
+static const char global_description[] =
+  "estiba runs containers from OCI bundles as the OCI runtime specification describes, with the\n"
+  "command line of runc, so container engines (containerd, docker, podman, buildah) can use it.\n"
+  "\n"
+  "A bundle is a directory holding a specification file named \"config.json\" and a root\n"
+  "filesystem.  To start a new container from the bundle in the current directory:\n"
+  "\n"
+  "    # estiba run [ -b bundle ] <container-id>\n"
+  "\n"
+  "<container-id> is your name for the container; it must be unique on the host.";
 
 static void
 print_global_help (const struct cli_option *options, FILE *out)

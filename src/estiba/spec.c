@@ -13,22 +13,22 @@
 
 #define SPEC_FILE "config.json"
 
-static const char spec_description[]
-  = "The spec command creates the new specification file named \"" SPEC_FILE "\" for the\n"
-    "bundle; it refuses to overwrite an existing one.\n"
-    "\n"
-    "The spec generated is just a starter file: edit it to get the container you want.\n"
-    "For example, its process args run \"sh\", which works for a busybox or debian root\n"
-    "filesystem but not for an image without a shell.  To run docker's hello-world:\n"
-    "\n"
-    "    mkdir -p hello/rootfs && cd hello\n"
-    "    docker export $(docker create hello-world) | tar -C rootfs -xf -\n"
-    "    estiba spec\n"
-    "    sed -i 's;\"sh\";\"/hello\";' " SPEC_FILE "\n"
-    "    estiba run container1\n"
-    "\n"
-    "With --rootless the spec runs the container in a user namespace that maps the\n"
-    "container's root to the calling user, for use without root privileges.";
+static const char spec_description[] =
+  "The spec command creates the new specification file named \"" SPEC_FILE "\" for the\n"
+  "bundle; it refuses to overwrite an existing one.\n"
+  "\n"
+  "The spec generated is just a starter file: edit it to get the container you want.\n"
+  "For example, its process args run \"sh\", which works for a busybox or debian root\n"
+  "filesystem but not for an image without a shell.  To run docker's hello-world:\n"
+  "\n"
+  "    mkdir -p hello/rootfs && cd hello\n"
+  "    docker export $(docker create hello-world) | tar -C rootfs -xf -\n"
+  "    estiba spec\n"
+  "    sed -i 's;\"sh\";\"/hello\";' " SPEC_FILE "\n"
+  "    estiba run container1\n"
+  "\n"
+  "With --rootless the spec runs the container in a user namespace that maps the\n"
+  "container's root to the calling user, for use without root privileges.";
 
 static int
 write_all (int fd, const char *data, size_t len)

@@ -11,7 +11,10 @@
 #include "cli.h"
 #include "commands.h"
 
-#define END_OF_OPTIONS { NULL, 0, 0, NULL, NULL, NULL }
+#define END_OF_OPTIONS                                                                                       \
+  {                                                                                                          \
+    NULL, 0, 0, NULL, NULL, NULL                                                                             \
+  }
 
 /* Parse like every command, then refuse.  */
 static int

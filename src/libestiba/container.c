@@ -162,8 +162,9 @@ container_wait_exec (int sock, const struct oci_seccomp *profile, const char *st
         struct cmsghdr align;
       } control;
       struct iovec iov = { buf, sizeof buf - 1 };
-      struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-                           .msg_controllen = sizeof control.buf };
+      struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf
+      };
       struct cmsghdr *cm;
       cleanup_close int fd = -1;
 
@@ -653,8 +654,9 @@ check_cgroup_manager (const struct estiba_context *ctx, estiba_error_t *err)
   if (!ctx->systemd_cgroup)
     return 0;
   if (access ("/run/systemd/system", F_OK) < 0)
-    return estiba_error (err, 0, "--systemd-cgroup: systemd is not running as PID 1 (no /run/systemd/system); "
-                                 "use the default cgroupfs driver");
+    return estiba_error (err, 0,
+                         "--systemd-cgroup: systemd is not running as PID 1 (no /run/systemd/system); "
+                         "use the default cgroupfs driver");
   return estiba_error (err, 0, "--systemd-cgroup: the systemd cgroup driver is not implemented yet");
 }
 
@@ -700,7 +702,8 @@ create_cgroup (struct create_run *r, const char *id, estiba_error_t *err)
 {
   int status;
 
-  if (cgroup_create (r->config->linux_ ? r->config->linux_->cgroups_path : NULL, id, &r->cgroup_dirs, err) == 0)
+  if (cgroup_create (r->config->linux_ ? r->config->linux_->cgroups_path : NULL, id, &r->cgroup_dirs, err)
+      == 0)
     return 0;
   status = (*err)->status;
   if (geteuid () == 0 || (status != EACCES && status != EPERM && status != EROFS))
@@ -948,7 +951,8 @@ estiba_container_delete (struct estiba_context *ctx, const char *id, bool force,
         }
       return -1;
     }
-  if ((c.status == CONTAINER_RUNNING || c.status == CONTAINER_CREATING || c.status == CONTAINER_PAUSED) && !force)
+  if ((c.status == CONTAINER_RUNNING || c.status == CONTAINER_CREATING || c.status == CONTAINER_PAUSED)
+      && !force)
     {
       ret = estiba_error (err, 0, "cannot delete container '%s' that is not stopped: %s (use --force)", id,
                           container_status_name (c.status));

@@ -41,15 +41,24 @@ static const struct mount_entry default_mounts[] = {
 
 /* Without a network namespace of its own, a rootless container cannot
  * mount a new sysfs: it gets the host's, read-only.  */
-static const struct mount_entry rootless_sys_mount
-  = { "/sys", "none", "/sys", { "rbind", "nosuid", "noexec", "nodev", "ro", NULL } };
+static const struct mount_entry rootless_sys_mount = {
+  "/sys", "none", "/sys", { "rbind", "nosuid", "noexec", "nodev", "ro", NULL }
+};
 
 static const char *const default_namespaces[] = { "pid", "network", "ipc", "uts", "mount", NULL };
 static const char *const rootless_namespaces[] = { "pid", "ipc", "uts", "mount", "user", NULL };
 
 static const char *const default_masked_paths[] = {
-  "/proc/acpi",          "/proc/asound",      "/proc/kcore",       "/proc/keys",    "/proc/latency_stats",
-  "/proc/timer_list",    "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+  "/proc/acpi",
+  "/proc/asound",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/sys/firmware",
+  "/proc/scsi",
   NULL,
 };
 

@@ -21,7 +21,8 @@ typedef struct estiba_error_s *estiba_error_t;
 /* Fill *err (which must be NULL) and return -1 (or -errno_ when errno_ is
  * set, so callers may test `ret < 0`).  The message is printf-style;
  * strerror(errno_) is appended when errno_ != 0.  */
-int estiba_error (estiba_error_t *err, int errno_, const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+int estiba_error (estiba_error_t *err, int errno_, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
 
 /* Same, but the errno is taken from `errno`.  */
 #define estiba_error_errno(err, ...) estiba_error ((err), errno, __VA_ARGS__)

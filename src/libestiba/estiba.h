@@ -19,12 +19,12 @@
 /* Global settings: runc's global flags.  */
 struct estiba_context
 {
-  const char *state_root;   /* --root; NULL = ESTIBA_DEFAULT_STATE_ROOT (rootless: $XDG_RUNTIME_DIR/estiba) */
-  bool systemd_cgroup;      /* --systemd-cgroup */
-  int rootless;             /* --rootless: -1 auto (default), 0 false, 1 true */
-  bool debug;               /* --debug */
-  struct estiba_log *log;   /* where warnings go */
-  const char *argv0;        /* how we were invoked */
+  const char *state_root; /* --root; NULL = ESTIBA_DEFAULT_STATE_ROOT (rootless: $XDG_RUNTIME_DIR/estiba) */
+  bool systemd_cgroup;    /* --systemd-cgroup */
+  int rootless;           /* --rootless: -1 auto (default), 0 false, 1 true */
+  bool debug;             /* --debug */
+  struct estiba_log *log; /* where warnings go */
+  const char *argv0;      /* how we were invoked */
   /* create/run/exec re-execute the program from a sealed copy of itself
    * (CVE-2019-5736, see cloned_binary.h) unless it already runs from one;
    * the re-exec restarts the program with the same arguments.  A program
@@ -37,37 +37,37 @@ struct estiba_context
 struct estiba_create_options
 {
   const char *id;
-  const char *bundle;          /* --bundle/-b; NULL = current directory */
-  const char *config_path;     /* NULL = <bundle>/config.json */
-  const char *pid_file;        /* --pid-file */
-  const char *console_socket;  /* --console-socket */
-  bool no_pivot;               /* --no-pivot */
-  bool no_new_keyring;         /* --no-new-keyring */
-  int preserve_fds;            /* --preserve-fds N: fds 3..3+N-1 passed through */
-  bool detach;                 /* run --detach/-d */
-  bool keep;                   /* run --keep: do not delete a stopped container */
-  bool no_subreaper;           /* run --no-subreaper */
+  const char *bundle;         /* --bundle/-b; NULL = current directory */
+  const char *config_path;    /* NULL = <bundle>/config.json */
+  const char *pid_file;       /* --pid-file */
+  const char *console_socket; /* --console-socket */
+  bool no_pivot;              /* --no-pivot */
+  bool no_new_keyring;        /* --no-new-keyring */
+  int preserve_fds;           /* --preserve-fds N: fds 3..3+N-1 passed through */
+  bool detach;                /* run --detach/-d */
+  bool keep;                  /* run --keep: do not delete a stopped container */
+  bool no_subreaper;          /* run --no-subreaper */
 };
 
 /* Options of exec.  Fields left NULL/0 take the container's values.  */
 struct estiba_exec_options
 {
   const char *id;
-  const char *process_path;    /* --process FILE (a runtime-spec process JSON) */
-  char **args;                 /* NULL-terminated, when no --process */
-  char **env;                  /* -e K=V, NULL-terminated, added to the container's */
-  const char *cwd;             /* --cwd */
-  const char *user;            /* -u uid[:gid] */
-  char **additional_gids;      /* --additional-gids, NULL-terminated */
-  char **caps;                 /* --cap, NULL-terminated, added */
-  bool tty;                    /* -t */
-  bool detach;                 /* -d */
-  bool no_new_privs;           /* --no-new-privs */
+  const char *process_path; /* --process FILE (a runtime-spec process JSON) */
+  char **args;              /* NULL-terminated, when no --process */
+  char **env;               /* -e K=V, NULL-terminated, added to the container's */
+  const char *cwd;          /* --cwd */
+  const char *user;         /* -u uid[:gid] */
+  char **additional_gids;   /* --additional-gids, NULL-terminated */
+  char **caps;              /* --cap, NULL-terminated, added */
+  bool tty;                 /* -t */
+  bool detach;              /* -d */
+  bool no_new_privs;        /* --no-new-privs */
   const char *pid_file;
   const char *console_socket;
-  const char *process_label;   /* --process-label */
-  const char *apparmor;        /* --apparmor */
-  const char *cgroup;          /* --cgroup [controller:]path */
+  const char *process_label; /* --process-label */
+  const char *apparmor;      /* --apparmor */
+  const char *cgroup;        /* --cgroup [controller:]path */
   int preserve_fds;
 };
 
@@ -105,8 +105,8 @@ int estiba_container_pause (struct estiba_context *ctx, const char *id, estiba_e
 int estiba_container_resume (struct estiba_context *ctx, const char *id, estiba_error_t *err);
 int estiba_container_ps (struct estiba_context *ctx, const char *id, pid_t **pids, size_t *n,
                          estiba_error_t *err);
-int estiba_container_update (struct estiba_context *ctx, const char *id, const struct oci_linux_resources *res,
-                             estiba_error_t *err);
+int estiba_container_update (struct estiba_context *ctx, const char *id,
+                             const struct oci_linux_resources *res, estiba_error_t *err);
 int estiba_container_events (struct estiba_context *ctx, const char *id, bool stats_only, long interval_ms,
                              FILE *out, estiba_error_t *err);
 /* A runtime-spec linux.resources object read from path ("-": stdin),

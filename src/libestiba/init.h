@@ -37,10 +37,10 @@ struct init_config
   bool no_new_keyring;
   const struct ns_plan *ns;
   char *const *cgroup_dirs;
-  int sync_fd;         /* the child's end of the sync socketpair */
-  int start_listen_fd; /* listening on <state dir>/start.sock */
-  int preserve_fds;    /* fds 3..3+N-1 inherited by the process */
-  char **env;          /* process.env, adjusted for LISTEN_FDS */
+  int sync_fd;                          /* the child's end of the sync socketpair */
+  int start_listen_fd;                  /* listening on <state dir>/start.sock */
+  int preserve_fds;                     /* fds 3..3+N-1 inherited by the process */
+  char **env;                           /* process.env, adjusted for LISTEN_FDS */
   const struct estiba_seccomp *seccomp; /* compiled linux.seccomp or NULL */
 };
 

@@ -23,8 +23,8 @@ enum estiba_log_level
 
 struct estiba_log
 {
-  int fd;           /* -1: stderr */
-  bool json;        /* --log-format json */
+  int fd;    /* -1: stderr */
+  bool json; /* --log-format json */
   enum estiba_log_level level;
 };
 
@@ -37,7 +37,8 @@ void estiba_log_close (struct estiba_log *log);
 /* Make `log` the sink used by estiba_log_msg().  */
 void estiba_log_use (struct estiba_log *log);
 
-void estiba_log_msg (enum estiba_log_level level, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+void estiba_log_msg (enum estiba_log_level level, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
 #define estiba_warn(...)  estiba_log_msg (ESTIBA_LOG_WARNING, __VA_ARGS__)
 #define estiba_debug(...) estiba_log_msg (ESTIBA_LOG_DEBUG, __VA_ARGS__)
 

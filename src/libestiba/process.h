@@ -26,9 +26,9 @@ struct process_setup
 {
   const struct oci_process *process;
   const struct oci_linux *linux_config;
-  char **env;             /* process.env with LISTEN_* adjusted */
-  int preserve_fds;       /* fds 3..3+N-1 are inherited */
-  bool setgroups_allowed; /* false in a user namespace with setgroups denied */
+  char **env;                           /* process.env with LISTEN_* adjusted */
+  int preserve_fds;                     /* fds 3..3+N-1 are inherited */
+  bool setgroups_allowed;               /* false in a user namespace with setgroups denied */
   const struct estiba_seccomp *seccomp; /* compiled linux.seccomp, NULL for none */
   int sync_fd;                          /* where a seccomp listener fd is sent */
 };

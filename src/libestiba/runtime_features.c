@@ -226,7 +226,7 @@ append_all (char ***v, size_t *len, const char *const *names)
 }
 
 static const char *const seccomp_actions[] = {
-  "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",   "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+  "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO",  "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
   "SCMP_ACT_LOG",   "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",         NULL,
 };
 
@@ -237,44 +237,33 @@ static const char *const seccomp_operators[] = {
 
 /* The architectures of the runtime-spec list this libseccomp knows.  */
 static const char *const seccomp_archs[] = {
-  "SCMP_ARCH_AARCH64",
-  "SCMP_ARCH_ARM",
+  "SCMP_ARCH_AARCH64",     "SCMP_ARCH_ARM",
 #ifdef SCMP_ARCH_LOONGARCH64
   "SCMP_ARCH_LOONGARCH64",
 #endif
 #ifdef SCMP_ARCH_M68K
   "SCMP_ARCH_M68K",
 #endif
-  "SCMP_ARCH_MIPS",
-  "SCMP_ARCH_MIPS64",
-  "SCMP_ARCH_MIPS64N32",
-  "SCMP_ARCH_MIPSEL",
-  "SCMP_ARCH_MIPSEL64",
-  "SCMP_ARCH_MIPSEL64N32",
+  "SCMP_ARCH_MIPS",        "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",
+  "SCMP_ARCH_MIPSEL64",    "SCMP_ARCH_MIPSEL64N32",
 #ifdef SCMP_ARCH_PARISC
   "SCMP_ARCH_PARISC",
 #endif
 #ifdef SCMP_ARCH_PARISC64
   "SCMP_ARCH_PARISC64",
 #endif
-  "SCMP_ARCH_PPC",
-  "SCMP_ARCH_PPC64",
-  "SCMP_ARCH_PPC64LE",
+  "SCMP_ARCH_PPC",         "SCMP_ARCH_PPC64",       "SCMP_ARCH_PPC64LE",
 #ifdef SCMP_ARCH_RISCV64
   "SCMP_ARCH_RISCV64",
 #endif
-  "SCMP_ARCH_S390",
-  "SCMP_ARCH_S390X",
+  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
 #ifdef SCMP_ARCH_SH
   "SCMP_ARCH_SH",
 #endif
 #ifdef SCMP_ARCH_SHEB
   "SCMP_ARCH_SHEB",
 #endif
-  "SCMP_ARCH_X32",
-  "SCMP_ARCH_X86",
-  "SCMP_ARCH_X86_64",
-  NULL,
+  "SCMP_ARCH_X32",         "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",    NULL,
 };
 
 static struct oci_features_seccomp *

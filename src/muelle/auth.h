@@ -18,25 +18,25 @@
 #include "error.h"
 
 /* The file login/logout write: authfile when set, else the default.  */
-int auth_file_path(const char *authfile, char **path, estiba_error_t *err);
+int auth_file_path (const char *authfile, char **path, estiba_error_t *err);
 
 /* Credentials for `repository` (e.g. "docker.io/library/busybox" or just
  * a registry host).  Returns 1 and fills user/password when found, 0 when
  * no file has any, < 0 on a malformed file.  */
-int auth_lookup(const char *authfile, const char *repository, char **user, char **password,
-                estiba_error_t *err);
+int auth_lookup (const char *authfile, const char *repository, char **user, char **password,
+                 estiba_error_t *err);
 
 /* Store credentials for registry in the auth file (created 0600, atomically
  * replaced; other entries and keys are kept).  */
-int auth_save(const char *authfile, const char *registry, const char *user, const char *password,
-              estiba_error_t *err);
+int auth_save (const char *authfile, const char *registry, const char *user, const char *password,
+               estiba_error_t *err);
 
 /* Remove registry's entry (all entries when registry is NULL).  Returns 1
  * when something was removed, 0 when there was nothing to remove.  */
-int auth_remove(const char *authfile, const char *registry, estiba_error_t *err);
+int auth_remove (const char *authfile, const char *registry, estiba_error_t *err);
 
 /* "base64(user:password)" for an Authorization: Basic header.  */
-char *auth_basic_token(const char *user, const char *password);
+char *auth_basic_token (const char *user, const char *password);
 
 struct auth_challenge
 {
@@ -48,12 +48,12 @@ struct auth_challenge
 
 /* Parse a WWW-Authenticate header value.  Unknown schemes leave
  * scheme == NULL.  */
-int auth_parse_challenge(const char *header, struct auth_challenge *out, estiba_error_t *err);
-void auth_challenge_clear(struct auth_challenge *c);
+int auth_parse_challenge (const char *header, struct auth_challenge *out, estiba_error_t *err);
+void auth_challenge_clear (struct auth_challenge *c);
 
 /* Token-server response: the "token" (or "access_token") member.  what
  * names the registry in errors.  */
-int auth_parse_token_response(const char *body, size_t len, const char *what, char **token,
-                              estiba_error_t *err);
+int auth_parse_token_response (const char *body, size_t len, const char *what, char **token,
+                               estiba_error_t *err);
 
 #endif

@@ -17,7 +17,7 @@ struct registry_certs
   char *client_key;  /* path of NAME.key */
 };
 
-int certs_load(const char *cert_dir, const char *domain, struct registry_certs *out, estiba_error_t *err);
-void certs_clear(struct registry_certs *certs);
+int certs_load (const char *cert_dir, const char *domain, struct registry_certs *out, estiba_error_t *err);
+void certs_clear (struct registry_certs *certs);
 
 #endif

@@ -34,47 +34,47 @@ static const char logout_usage[] = "Usage: muelle logout [--authfile PATH] REGIS
 
 /* "https://host/v1/" → "host"; "host/ns" stays (a namespace-scoped login).  */
 static int
-registry_key(const char *arg, char **key, char **domain, estiba_error_t *err)
+registry_key (const char *arg, char **key, char **domain, estiba_error_t *err)
 {
   const char *p = arg;
   size_t len;
 
-  if (strncmp(p, "https://", 8) == 0)
+  if (strncmp (p, "https://", 8) == 0)
     p += 8;
-  else if (strncmp(p, "http://", 7) == 0)
+  else if (strncmp (p, "http://", 7) == 0)
     p += 7;
-  len = strlen(p);
+  len = strlen (p);
   if (p != arg)
-    len = strcspn(p, "/");
+    len = strcspn (p, "/");
   while (len > 0 && p[len - 1] == '/')
     len--;
-  *key = strndup(p, len);
+  *key = strndup (p, len);
   if (*key == NULL)
-    return estiba_error(err, ENOMEM, "registry");
-  if (strcmp(*key, "index.docker.io") == 0 || strcmp(*key, "registry-1.docker.io") == 0)
+    return estiba_error (err, ENOMEM, "registry");
+  if (strcmp (*key, "index.docker.io") == 0 || strcmp (*key, "registry-1.docker.io") == 0)
     {
-      free(*key);
-      *key = strdup(REFERENCE_DOCKER_HUB);
+      free (*key);
+      *key = strdup (REFERENCE_DOCKER_HUB);
     }
-  *domain = *key ? strndup(*key, strcspn(*key, "/")) : NULL;
+  *domain = *key ? strndup (*key, strcspn (*key, "/")) : NULL;
   if (*domain == NULL)
-    return estiba_error(err, ENOMEM, "registry");
-  if (!reference_domain_valid(*domain))
-    return estiba_error(err, 0, "invalid registry \"%s\"", arg);
+    return estiba_error (err, ENOMEM, "registry");
+  if (!reference_domain_valid (*domain))
+    return estiba_error (err, 0, "invalid registry \"%s\"", arg);
   return 0;
 }
 
 /* One line from f without its newline; NULL at EOF.  */
 static char *
-read_line(FILE *f)
+read_line (FILE *f)
 {
   char *line = NULL;
   size_t cap = 0;
-  ssize_t n = getline(&line, &cap, f);
+  ssize_t n = getline (&line, &cap, f);
 
   if (n < 0)
     {
-      free(line);
+      free (line);
       return NULL;
     }
   while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
@@ -84,47 +84,47 @@ read_line(FILE *f)
 
 /* Ask on the terminal; the password without echo.  */
 static char *
-prompt(const char *question, bool secret)
+prompt (const char *question, bool secret)
 {
   struct termios old, quiet;
   bool restore = false;
   char *answer;
 
-  fputs(question, stderr);
-  fflush(stderr);
-  if (secret && tcgetattr(STDIN_FILENO, &old) == 0)
+  fputs (question, stderr);
+  fflush (stderr);
+  if (secret && tcgetattr (STDIN_FILENO, &old) == 0)
     {
       quiet = old;
       quiet.c_lflag &= ~ECHO;
-      restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+      restore = tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
     }
-  answer = read_line(stdin);
+  answer = read_line (stdin);
   if (restore)
     {
-      tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-      fputc('\n', stderr);
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &old);
+      fputc ('\n', stderr);
     }
   return answer;
 }
 
 static int
-login_target(struct registry_cli *cli, int argc, char **argv, char **key, char **domain, estiba_error_t *err)
+login_target (struct registry_cli *cli, int argc, char **argv, char **key, char **domain, estiba_error_t *err)
 {
   cleanup_free char *def = NULL;
   int ret;
 
   if (argc - optind > 1)
-    return estiba_error(err, 0, "login: expected at most one REGISTRY");
+    return estiba_error (err, 0, "login: expected at most one REGISTRY");
   if (argc - optind == 1)
-    return registry_key(argv[optind], key, domain, err);
-  ret = reference_default_domain(cli->default_registry, &def, err);
+    return registry_key (argv[optind], key, domain, err);
+  ret = reference_default_domain (cli->default_registry, &def, err);
   if (ret < 0)
     return ret;
-  return registry_key(def, key, domain, err);
+  return registry_key (def, key, domain, err);
 }
 
 int
-cmd_login(struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err)
+cmd_login (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err)
 {
   static const struct option options[] = {
     { "username", required_argument, NULL, 'u' },
@@ -143,74 +143,75 @@ cmd_login(struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err
   struct registry *reg = NULL;
   int c, ret = 0;
 
-  registry_cli_init(&cli, ctx);
+  registry_cli_init (&cli, ctx);
   optind = 0;
   opterr = 0;
-  while (ret >= 0 && (c = getopt_long(argc, argv, "+u:p:qh", options, NULL)) != -1)
+  while (ret >= 0 && (c = getopt_long (argc, argv, "+u:p:qh", options, NULL)) != -1)
     {
-      ret = registry_cli_option(&cli, c, optarg, err);
+      ret = registry_cli_option (&cli, c, optarg, err);
       if (ret != 0)
         continue;
       switch (c)
         {
           case 'u':
-            free(user);
-            user = strdup(optarg);
+            free (user);
+            user = strdup (optarg);
             break;
           case 'p':
-            free(password);
-            password = strdup(optarg);
+            free (password);
+            password = strdup (optarg);
             break;
           case OPT_PASSWORD_STDIN:
             password_stdin = true;
             break;
           case 'h':
-            fputs(login_usage, stdout);
-            registry_cli_clear(&cli);
+            fputs (login_usage, stdout);
+            registry_cli_clear (&cli);
             return 0;
           default:
-            ret = estiba_error(err, 0, "login: unknown or incomplete option \"%s\" (see muelle login --help)",
-                               argv[optind - 1]);
+            ret =
+              estiba_error (err, 0, "login: unknown or incomplete option \"%s\" (see muelle login --help)",
+                            argv[optind - 1]);
         }
     }
   if (ret >= 0 && password && password_stdin)
-    ret = estiba_error(err, 0, "login: --password and --password-stdin exclude each other");
+    ret = estiba_error (err, 0, "login: --password and --password-stdin exclude each other");
   if (ret >= 0)
-    ret = login_target(&cli, argc, argv, &key, &domain, err);
-  if (ret >= 0 && user == NULL && isatty(STDIN_FILENO) && !password_stdin)
-    user = prompt("Username: ", false);
+    ret = login_target (&cli, argc, argv, &key, &domain, err);
+  if (ret >= 0 && user == NULL && isatty (STDIN_FILENO) && !password_stdin)
+    user = prompt ("Username: ", false);
   if (ret >= 0 && password == NULL)
     {
       if (password_stdin)
-        password = read_line(stdin);
-      else if (isatty(STDIN_FILENO))
-        password = prompt("Password: ", true);
+        password = read_line (stdin);
+      else if (isatty (STDIN_FILENO))
+        password = prompt ("Password: ", true);
     }
   if (ret >= 0 && (user == NULL || *user == '\0'))
-    ret = estiba_error(err, 0, "login %s: a user name is required (-u USER)", key);
+    ret = estiba_error (err, 0, "login %s: a user name is required (-u USER)", key);
   if (ret >= 0 && (password == NULL || *password == '\0'))
-    ret = estiba_error(err, 0, "login %s: a password is required (-p or --password-stdin)", key);
+    ret = estiba_error (err, 0, "login %s: a password is required (-p or --password-stdin)", key);
   if (ret >= 0)
     {
       cli.opts.user = user;
       cli.opts.password = password;
-      ret = registry_open(domain, NULL, "pull", &cli.opts, &reg, err);
+      ret = registry_open (domain, NULL, "pull", &cli.opts, &reg, err);
     }
   if (ret >= 0)
-    ret = registry_check_login(reg, err);
+    ret = registry_check_login (reg, err);
   if (ret >= 0)
-    ret = auth_save(cli.opts.authfile, key, user, password, err);
+    ret = auth_save (cli.opts.authfile, key, user, password, err);
   if (ret >= 0 && !cli.quiet)
-    printf("Login Succeeded!\n");
-  registry_close(reg);
+    printf ("Login Succeeded!\n");
+  registry_close (reg);
   if (password)
-    explicit_bzero(password, strlen(password));
-  registry_cli_clear(&cli);
+    explicit_bzero (password, strlen (password));
+  registry_cli_clear (&cli);
   return ret < 0 ? ret : 0;
 }
 
 int
-cmd_logout(struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err)
+cmd_logout (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err)
 {
   static const struct option options[] = {
     { "authfile", required_argument, NULL, REGISTRY_OPT_AUTHFILE },
@@ -226,7 +227,7 @@ cmd_logout(struct muelle_context *ctx, int argc, char **argv, estiba_error_t *er
 
   optind = 0;
   opterr = 0;
-  while (ret >= 0 && (c = getopt_long(argc, argv, "+ah", options, NULL)) != -1)
+  while (ret >= 0 && (c = getopt_long (argc, argv, "+ah", options, NULL)) != -1)
     switch (c)
       {
         case REGISTRY_OPT_AUTHFILE:
@@ -236,30 +237,31 @@ cmd_logout(struct muelle_context *ctx, int argc, char **argv, estiba_error_t *er
           all = true;
           break;
         case 'h':
-          fputs(logout_usage, stdout);
+          fputs (logout_usage, stdout);
           return 0;
         default:
-          ret = estiba_error(err, 0, "logout: unknown or incomplete option \"%s\" (see muelle logout --help)",
-                             argv[optind - 1]);
+          ret =
+            estiba_error (err, 0, "logout: unknown or incomplete option \"%s\" (see muelle logout --help)",
+                          argv[optind - 1]);
       }
   if (ret < 0)
     return ret;
   if (all ? argc != optind : argc - optind != 1)
-    return estiba_error(err, 0, "logout: expected REGISTRY or --all");
+    return estiba_error (err, 0, "logout: expected REGISTRY or --all");
   if (!all)
     {
-      ret = registry_key(argv[optind], &key, &domain, err);
+      ret = registry_key (argv[optind], &key, &domain, err);
       if (ret < 0)
         return ret;
     }
-  ret = auth_remove(authfile, key, err);
+  ret = auth_remove (authfile, key, err);
   if (ret < 0)
     return ret;
   if (ret == 0 && !all)
-    return estiba_error(err, 0, "logout: not logged in to %s", key);
+    return estiba_error (err, 0, "logout: not logged in to %s", key);
   if (!ctx->quiet && all)
-    printf("Removed login credentials for all registries\n");
+    printf ("Removed login credentials for all registries\n");
   else if (!ctx->quiet)
-    printf("Removed login credentials for %s\n", key);
+    printf ("Removed login credentials for %s\n", key);
   return 0;
 }

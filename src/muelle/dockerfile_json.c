@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void
 sb_utf8 (struct sbuf *b, unsigned long cp)
 {

@@ -100,7 +100,6 @@ is_space (char c)
   return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n';
 }
 
-
 /* Docker's parseWords: blanks separate words; quotes group (and are kept);
    the escape char keeps the next char (both are kept), except inside
    single quotes.  */

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 /* ---- word processing ---- */
 
 struct lexer

@@ -14,7 +14,7 @@ struct muelle_store;
 
 /* source: what store_resolve accepts (normalised name, digest, id).
  * *digest_out gets the pushed manifest's digest.  */
-int push_image(struct muelle_store *store, const char *source, const struct image_ref *dest,
-               const struct registry_options *opts, char **digest_out, estiba_error_t *err);
+int push_image (struct muelle_store *store, const char *source, const struct image_ref *dest,
+                const struct registry_options *opts, char **digest_out, estiba_error_t *err);
 
 #endif

@@ -39,31 +39,31 @@ struct registry;
 /* Connect to repository `path` (e.g. "library/busybox", NULL for a bare
  * registry as login uses) of `domain` (as in the reference: docker.io is
  * mapped to its API host), asking for `actions` ("pull" or "pull,push").  */
-int registry_open(const char *domain, const char *path, const char *actions,
-                  const struct registry_options *opts, struct registry **out, estiba_error_t *err);
-void registry_close(struct registry *reg);
+int registry_open (const char *domain, const char *path, const char *actions,
+                   const struct registry_options *opts, struct registry **out, estiba_error_t *err);
+void registry_close (struct registry *reg);
 
 /* Also ask for pull access to another repository of the same registry
  * (cross-repository blob mounts need it).  */
-int registry_add_pull_scope(struct registry *reg, const char *other_path, estiba_error_t *err);
+int registry_add_pull_scope (struct registry *reg, const char *other_path, estiba_error_t *err);
 
 /* Whether the registry required (and we passed) authentication.  */
-bool registry_authenticated(const struct registry *reg);
+bool registry_authenticated (const struct registry *reg);
 
 /* GET /v2/NAME/manifests/KEY accepting OCI and Docker manifests and
  * indexes.  *body is the exact bytes (NUL-terminated), *media_type the
  * Content-Type, *content_digest the Docker-Content-Digest header (NULL if
  * absent).  404 → error "manifest unknown".  */
-int registry_get_manifest(struct registry *reg, const char *key, char **body, size_t *len, char **media_type,
-                          char **content_digest, estiba_error_t *err);
+int registry_get_manifest (struct registry *reg, const char *key, char **body, size_t *len, char **media_type,
+                           char **content_digest, estiba_error_t *err);
 
 /* PUT /v2/NAME/manifests/KEY.  *digest_out (may be NULL) gets the
  * registry's Docker-Content-Digest.  */
-int registry_put_manifest(struct registry *reg, const char *key, const char *media_type, const char *body,
-                          size_t len, char **digest_out, estiba_error_t *err);
+int registry_put_manifest (struct registry *reg, const char *key, const char *media_type, const char *body,
+                           size_t len, char **digest_out, estiba_error_t *err);
 
 /* 1 when the repository has the blob (HEAD), 0 when not.  */
-int registry_blob_exists(struct registry *reg, const char *digest, estiba_error_t *err);
+int registry_blob_exists (struct registry *reg, const char *digest, estiba_error_t *err);
 
 struct registry_blob
 {
@@ -75,21 +75,21 @@ struct registry_blob
 /* Download blobs into the store, in parallel; each one is committed only
  * when its size and digest match the descriptor.  On error nothing of the
  * failing blob is left in the store.  */
-int registry_fetch_blobs(struct registry *reg, struct muelle_store *store, const struct registry_blob *blobs,
-                         size_t n, estiba_error_t *err);
+int registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const struct registry_blob *blobs,
+                          size_t n, estiba_error_t *err);
 
 /* Upload the file at path as blob digest (size bytes): a cross-repository
  * mount from `mount_from` (a repository path of the same registry, may be
  * NULL) when the registry accepts it, else POST then a monolithic PUT.
  * Returns 1 when mounted, 0 when uploaded.  */
-int registry_upload_blob(struct registry *reg, const char *path, const char *digest, int64_t size,
-                         const char *mount_from, estiba_error_t *err);
+int registry_upload_blob (struct registry *reg, const char *path, const char *digest, int64_t size,
+                          const char *mount_from, estiba_error_t *err);
 
 /* Check credentials against the registry (login): GET /v2/ or the token
  * server must accept them.  */
-int registry_check_login(struct registry *reg, estiba_error_t *err);
+int registry_check_login (struct registry *reg, estiba_error_t *err);
 
 /* "https://host" or "http://host" as chosen by the ping.  */
-const char *registry_base_url(const struct registry *reg);
+const char *registry_base_url (const struct registry *reg);
 
 #endif

@@ -53,15 +53,15 @@ struct registry_cli
   bool quiet;
 };
 
-void registry_cli_init(struct registry_cli *cli, const struct muelle_context *ctx);
+void registry_cli_init (struct registry_cli *cli, const struct muelle_context *ctx);
 /* Handle option c (one of REGISTRY_OPT_* or 'q'); returns 1 when handled,
  * 0 when c is not a shared option, < 0 on a bad value.  */
-int registry_cli_option(struct registry_cli *cli, int c, const char *arg, estiba_error_t *err);
+int registry_cli_option (struct registry_cli *cli, int c, const char *arg, estiba_error_t *err);
 /* After parsing: progress output on stderr unless quiet.  */
-void registry_cli_finish(struct registry_cli *cli);
-void registry_cli_clear(struct registry_cli *cli);
+void registry_cli_finish (struct registry_cli *cli);
+void registry_cli_clear (struct registry_cli *cli);
 
 /* Parse --tls-verify's value ("true"/"false"/"1"/"0"; NULL is true).  */
-int registry_cli_parse_bool(const char *option, const char *value, bool *out, estiba_error_t *err);
+int registry_cli_parse_bool (const char *option, const char *value, bool *out, estiba_error_t *err);
 
 #endif

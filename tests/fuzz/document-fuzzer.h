@@ -12,46 +12,46 @@
 #include "ocispec.h"
 
 #define FUZZ_DOCUMENT(X, T)                                                                                  \
-  static void fuzz_##X(const char *data, size_t size)                                                        \
+  static void fuzz_##X (const char *data, size_t size)                                                       \
   {                                                                                                          \
     char *err = NULL;                                                                                        \
-    struct T *doc = oci_##X##_parse_data(data, size, "fuzz", &err);                                          \
+    struct T *doc = oci_##X##_parse_data (data, size, "fuzz", &err);                                         \
     if (doc == NULL)                                                                                         \
       {                                                                                                      \
-        if (err == NULL || strchr(err, '\n') != NULL)                                                        \
-          abort(); /* a refusal must come with a one-line message */                                         \
-        free(err);                                                                                           \
+        if (err == NULL || strchr (err, '\n') != NULL)                                                       \
+          abort (); /* a refusal must come with a one-line message */                                        \
+        free (err);                                                                                          \
         return;                                                                                              \
       }                                                                                                      \
-    if (oci_##X##_validate(doc, &err) < 0 && err == NULL)                                                    \
-      abort();                                                                                               \
-    free(err);                                                                                               \
+    if (oci_##X##_validate (doc, &err) < 0 && err == NULL)                                                   \
+      abort ();                                                                                              \
+    free (err);                                                                                              \
     err = NULL;                                                                                              \
-    char *pretty = oci_##X##_generate(doc, true, &err);                                                      \
-    free(pretty);                                                                                            \
-    free(err);                                                                                               \
+    char *pretty = oci_##X##_generate (doc, true, &err);                                                     \
+    free (pretty);                                                                                           \
+    free (err);                                                                                              \
     err = NULL;                                                                                              \
-    char *first = oci_##X##_generate(doc, false, &err);                                                      \
+    char *first = oci_##X##_generate (doc, false, &err);                                                     \
     if (first != NULL)                                                                                       \
       {                                                                                                      \
-        struct T *again = oci_##X##_parse_data(first, strlen(first), "again", &err);                         \
+        struct T *again = oci_##X##_parse_data (first, strlen (first), "again", &err);                       \
         if (again == NULL)                                                                                   \
           {                                                                                                  \
-            fprintf(stderr, "generated JSON does not parse: %s\n%s\n", err, first);                          \
-            abort();                                                                                         \
+            fprintf (stderr, "generated JSON does not parse: %s\n%s\n", err, first);                         \
+            abort ();                                                                                        \
           }                                                                                                  \
-        char *second = oci_##X##_generate(again, false, &err);                                               \
-        if (second == NULL || strcmp(first, second) != 0)                                                    \
+        char *second = oci_##X##_generate (again, false, &err);                                              \
+        if (second == NULL || strcmp (first, second) != 0)                                                   \
           {                                                                                                  \
-            fprintf(stderr, "not a fixed point:\n%s\n%s\n", first, second);                                  \
-            abort();                                                                                         \
+            fprintf (stderr, "not a fixed point:\n%s\n%s\n", first, second);                                 \
+            abort ();                                                                                        \
           }                                                                                                  \
-        free(second);                                                                                        \
-        oci_##X##_free(again);                                                                               \
+        free (second);                                                                                       \
+        oci_##X##_free (again);                                                                              \
       }                                                                                                      \
-    free(first);                                                                                             \
-    free(err);                                                                                               \
-    oci_##X##_free(doc);                                                                                     \
+    free (first);                                                                                            \
+    free (err);                                                                                              \
+    oci_##X##_free (doc);                                                                                    \
   }
 
 #endif

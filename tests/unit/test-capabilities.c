@@ -231,7 +231,8 @@ main (void)
   ok (in_child (unknown_child, logpath) == 0, "unknown names are skipped, the known ones applied");
   read_log (logpath, buf, sizeof (buf));
   ok (strstr (buf, "ignoring capabilities this kernel does not have: CAP_NOT_A_THING, chown") != NULL,
-      "and logged as a warning (invalid names are refused earlier, by capabilities_validate): %.*s", (int) strcspn (buf, "\n"), buf);
+      "and logged as a warning (invalid names are refused earlier, by capabilities_validate): %.*s",
+      (int) strcspn (buf, "\n"), buf);
   ok (in_child (ambient_refused_child, logpath) == 0,
       "ambient capabilities that are not inheritable are skipped");
   read_log (logpath, buf, sizeof (buf));

@@ -13,24 +13,24 @@
 struct kind
 {
   const char *name;
-  void *(*parse_data)(const char *data, size_t len, const char *source, char **err);
-  int (*validate)(const void *x, char **err);
-  void (*free)(void *x);
+  void *(*parse_data) (const char *data, size_t len, const char *source, char **err);
+  int (*validate) (const void *x, char **err);
+  void (*free) (void *x);
 };
 
 #define KIND(X, T)                                                                                           \
-  { #X, (void *(*)(const char *, size_t, const char *, char **))oci_##X##_parse_data,                        \
-    (int (*)(const void *, char **))oci_##X##_validate, (void (*)(void *))oci_##X##_free },
+  { #X, (void *(*) (const char *, size_t, const char *, char **) ) oci_##X##_parse_data,                     \
+    (int (*) (const void *, char **)) oci_##X##_validate, (void (*) (void *)) oci_##X##_free },
 
-static const struct kind kinds[] = { OCI_DOCUMENTS(KIND) };
+static const struct kind kinds[] = { OCI_DOCUMENTS (KIND) };
 
 static const struct kind *
-kind(const char *name)
+kind (const char *name)
 {
-  for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-    if (strcmp(kinds[i].name, name) == 0)
+  for (size_t i = 0; i < sizeof (kinds) / sizeof (kinds[0]); i++)
+    if (strcmp (kinds[i].name, name) == 0)
       return &kinds[i];
-  abort();
+  abort ();
 }
 
 /* A valid base config the validation cases modify: "%s" is replaced by
@@ -299,57 +299,57 @@ static const struct error_case cases[] = {
 };
 
 static bool
-matches(const char *got, const char *expected)
+matches (const char *got, const char *expected)
 {
-  size_t n = strlen(expected);
+  size_t n = strlen (expected);
   if (n > 0 && expected[n - 1] == '*')
-    return strncmp(got, expected, n - 1) == 0;
-  return strcmp(got, expected) == 0;
+    return strncmp (got, expected, n - 1) == 0;
+  return strcmp (got, expected) == 0;
 }
 
 static void
-run_case(const struct error_case *c)
+run_case (const struct error_case *c)
 {
-  const struct kind *k = kind(c->kind);
+  const struct kind *k = kind (c->kind);
   char *err = NULL;
-  void *doc = k->parse_data(c->json, strlen(c->json), "t.json", &err);
-  int r = doc ? k->validate(doc, &err) : -1;
-  bool ok = r < 0 && err && matches(err, c->expected) && strchr(err, '\n') == NULL;
-  tap_ok(ok, "%s refused: %s", c->kind, c->expected);
+  void *doc = k->parse_data (c->json, strlen (c->json), "t.json", &err);
+  int r = doc ? k->validate (doc, &err) : -1;
+  bool ok = r < 0 && err && matches (err, c->expected) && strchr (err, '\n') == NULL;
+  tap_ok (ok, "%s refused: %s", c->kind, c->expected);
   if (!ok)
-    tap_diag("got: %s", err ? err : "(accepted)");
-  free(err);
-  k->free(doc);
+    tap_diag ("got: %s", err ? err : "(accepted)");
+  free (err);
+  k->free (doc);
 }
 
 int
-main(void)
+main (void)
 {
-  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-    run_case(&cases[i]);
+  for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)
+    run_case (&cases[i]);
 
   /* Errors not about content.  */
   char *err = NULL;
-  struct oci_config *c = oci_config_parse_file("/nonexistent/config.json", &err);
-  tap_ok(c == NULL && err
-           && strcmp(err, "/nonexistent/config.json: cannot open: No such file or directory") == 0,
-         "a missing file is named in the error");
-  free(err);
+  struct oci_config *c = oci_config_parse_file ("/nonexistent/config.json", &err);
+  tap_ok (c == NULL && err
+            && strcmp (err, "/nonexistent/config.json: cannot open: No such file or directory") == 0,
+          "a missing file is named in the error");
+  free (err);
   err = NULL;
-  c = oci_config_parse_file("/", &err);
-  tap_ok(c == NULL && err && strcmp(err, "/: not a regular file") == 0, "a directory is refused");
-  free(err);
+  c = oci_config_parse_file ("/", &err);
+  tap_ok (c == NULL && err && strcmp (err, "/: not a regular file") == 0, "a directory is refused");
+  free (err);
   err = NULL;
   static const char nul[] = "{\"ociVersion\":\"1.0.0\"}\0{}";
-  c = oci_config_parse_data(nul, sizeof(nul) - 1, "nul.json", &err);
-  tap_ok(c == NULL && err && strcmp(err, "nul.json: invalid JSON: contains a NUL byte") == 0,
-         "a NUL byte is refused");
-  free(err);
+  c = oci_config_parse_data (nul, sizeof (nul) - 1, "nul.json", &err);
+  tap_ok (c == NULL && err && strcmp (err, "nul.json: invalid JSON: contains a NUL byte") == 0,
+          "a NUL byte is refused");
+  free (err);
   err = NULL;
   /* Control characters of the input never split the message.  */
-  c = oci_config_parse_data("{\"annotations\":{\"a\\nb\":1}}", 26, "t.json", &err);
-  tap_ok(c == NULL && err && strcmp(err, "t.json: annotations.a?b: expected a string, got a number") == 0,
-         "control characters in keys are neutralised");
-  free(err);
-  return tap_done();
+  c = oci_config_parse_data ("{\"annotations\":{\"a\\nb\":1}}", 26, "t.json", &err);
+  tap_ok (c == NULL && err && strcmp (err, "t.json: annotations.a?b: expected a string, got a number") == 0,
+          "control characters in keys are neutralised");
+  free (err);
+  return tap_done ();
 }

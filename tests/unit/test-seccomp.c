@@ -83,8 +83,8 @@ compile_fails (const char *json, const char *needle, const char *desc)
 #endif
 #ifdef UNDER_ASAN
 #define SANITIZER_SYSCALLS                                                                                   \
-  ",\"sigaltstack\",\"mmap\",\"munmap\",\"mprotect\",\"madvise\",\"rt_sigaction\",\"rt_sigprocmask\","   \
-  "\"getpid\",\"gettid\",\"tgkill\",\"futex\",\"prctl\",\"sched_yield\",\"openat\",\"read\",\"close\","  \
+  ",\"sigaltstack\",\"mmap\",\"munmap\",\"mprotect\",\"madvise\",\"rt_sigaction\",\"rt_sigprocmask\","       \
+  "\"getpid\",\"gettid\",\"tgkill\",\"futex\",\"prctl\",\"sched_yield\",\"openat\",\"read\",\"close\","      \
   "\"readlink\",\"readlinkat\",\"getrlimit\",\"prlimit64\""
 #else
 #define SANITIZER_SYSCALLS ""
@@ -330,11 +330,10 @@ test_other_actions (void)
   seccomp_free (sc);
 
   /* An allow list: only what the child does after the install.  */
-  sc = compile_ok (
-    "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":["
-    "\"getppid\",\"write\",\"exit\",\"exit_group\",\"rt_sigreturn\"" SANITIZER_SYSCALLS
-    "],\"action\":\"SCMP_ACT_ALLOW\"}]}",
-    NULL);
+  sc = compile_ok ("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,\"syscalls\":[{\"names\":["
+                   "\"getppid\",\"write\",\"exit\",\"exit_group\",\"rt_sigreturn\"" SANITIZER_SYSCALLS
+                   "],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+                   NULL);
   ok (sc && exited_ok (run_filtered (sc, default_errno, NULL)),
       "defaultAction ERRNO with defaultErrnoRet 38 and an allow list: allowed works, getuid gets ENOSYS");
   seccomp_free (sc);
