@@ -440,8 +440,11 @@ check_device (const void *obj, struct oci_vctx *c)
       if (!x->has_minor && x->minor == 0)
         return oci_verr (c, "minor", "REQUIRED unless type is p");
     }
-  if (x->file_mode & ~07777u)
-    return oci_verr (c, "fileMode", "%o has bits beyond the permission bits (07777)", x->file_mode);
+  /* podman sends st_mode with the file type bits (020666 for a char device);
+   * runc ignores those (S_IFMT, 0170000), so do we.  */
+  if (x->file_mode & ~(07777u | 0170000u))
+    return oci_verr (c, "fileMode", "%o has bits beyond the file type and permission bits (0177777)",
+                     x->file_mode);
   return 0;
 }
 
