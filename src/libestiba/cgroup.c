@@ -4,15 +4,20 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "log.h"
 
 struct hierarchy
 {
@@ -347,6 +352,38 @@ cgroup_create (const char *cgroups_path, const char *id, char ***dirs_out, estib
   return 0;
 }
 
+/* The one directory when the container's cgroups are a single cgroup2
+ * directory, else NULL.  */
+static const char *
+single_v2_dir (char *const *dirs)
+{
+  char path[4096];
+
+  if (dirs == NULL || dirs[0] == NULL || dirs[1] != NULL)
+    return NULL;
+  snprintf (path, sizeof path, "%s/cgroup.controllers", dirs[0]);
+  return access (path, F_OK) == 0 ? dirs[0] : NULL;
+}
+
+pid_t
+cgroup_fork_into (char *const *dirs)
+{
+  const char *dir = single_v2_dir (dirs);
+  struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD };
+  cleanup_close int fd = -1;
+  long pid;
+
+  if (dir == NULL || (fd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return fork ();
+  args.cgroup = (uint64_t) fd;
+  pid = syscall (SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG || errno == EINVAL || errno == EOPNOTSUPP))
+    return fork ();
+  if (pid > 0)
+    estiba_debug ("clone3 CLONE_INTO_CGROUP: %ld born in %s", pid, dir);
+  return (pid_t) pid;
+}
+
 int
 cgroup_enter (char *const *dirs, pid_t pid, estiba_error_t *err)
 {
@@ -403,6 +440,25 @@ cgroup_pids (char *const *dirs, pid_t **pids_out, size_t *n_out, estiba_error_t 
           return 0;
         }
       free (pids);
+    }
+  return 0;
+}
+
+int
+cgroup_kill (char *const *dirs, estiba_error_t *err)
+{
+  size_t i;
+
+  for (i = 0; dirs && dirs[i]; i++)
+    {
+      cleanup_free char *path = NULL;
+      if (asprintf (&path, "%s/cgroup.kill", dirs[i]) < 0)
+        return estiba_error_errno (err, "asprintf");
+      if (access (path, F_OK) < 0)
+        continue;
+      if (write_small (path, "1", err) < 0)
+        return -1;
+      return 1;
     }
   return 0;
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup_convert.h"
+#include "cgroup_devices.h"
 #include "cgroup_files.h"
 #include "cleanup.h"
 #include "log.h"
@@ -137,23 +139,22 @@ apply_memory (char *const *dirs, const struct oci_linux_memory *m, estiba_error_
                             m->use_hierarchy ? "1" : "0", err)
            < 0)
     return -1;
-  if ((m->has_kernel && m->kernel != 0) || (m->has_kernel_tcp && m->kernel_tcp != 0))
-    estiba_warn (FIELD
-                 "memory.kernel/kernelTCP: ignored, the kernel no longer limits kernel memory separately");
+  /* v1 still limits TCP buffer memory (memory.kmem.tcp.limit_in_bytes,
+   * as runc); cgroup2 has no such file.  */
+  if (m->has_kernel_tcp && m->kernel_tcp != 0)
+    {
+      if (v1 && cgroup_file_exists (dirs, "memory.kmem.tcp.limit_in_bytes"))
+        {
+          if (write_i64 (dirs, FIELD "memory.kernelTCP", "memory.kmem.tcp.limit_in_bytes", m->kernel_tcp, err)
+              < 0)
+            return -1;
+        }
+      else
+        estiba_warn (FIELD "memory.kernelTCP: ignored, this cgroup has no TCP memory limit");
+    }
+  if (m->has_kernel && m->kernel != 0)
+    estiba_warn (FIELD "memory.kernel: ignored, the kernel no longer limits kernel memory separately");
   return 0;
-}
-
-/* runc's ConvertCPUSharesToCgroupV2Value: [2, 262144] -> [1, 10000].  */
-static unsigned long long
-shares_to_weight (unsigned long long shares)
-{
-  if (shares == 0)
-    return 0;
-  if (shares < 2)
-    shares = 2;
-  if (shares > 262144)
-    shares = 262144;
-  return 1 + ((shares - 2) * 9999) / 262142;
 }
 
 static int
@@ -202,7 +203,7 @@ apply_cpu (char *const *dirs, const struct oci_linux_cpu *c, estiba_error_t *err
     {
       int ret = v1 ? write_i64 (dirs, FIELD "cpu.shares", "cpu.shares", (long long) c->shares, err)
                    : write_i64 (dirs, FIELD "cpu.shares", "cpu.weight",
-                                (long long) shares_to_weight (c->shares), err);
+                                (long long) cgroup_shares_to_weight (c->shares), err);
       if (ret < 0)
         return -1;
     }
@@ -239,13 +240,6 @@ apply_pids (char *const *dirs, const struct oci_linux_pids *p, estiba_error_t *e
   return write_v2_limit (dirs, FIELD "pids.limit", "pids.max", p->limit, err);
 }
 
-/* runc's ConvertBlkIOToIOWeightValue: [10, 1000] -> [1, 10000].  */
-static unsigned
-blkio_to_io_weight (unsigned w)
-{
-  return 1 + (w - 10) * 9999 / 990;
-}
-
 static int
 apply_blkio_weight (char *const *dirs, const struct oci_linux_block_io *b, estiba_error_t *err)
 {
@@ -261,7 +255,8 @@ apply_blkio_weight (char *const *dirs, const struct oci_linux_block_io *b, estib
       else if (cgroup_file_exists (dirs, "io.bfq.weight"))
         ret = write_i64 (dirs, FIELD "blockIO.weight", "io.bfq.weight", b->weight, err);
       else
-        ret = write_i64 (dirs, FIELD "blockIO.weight", "io.weight", blkio_to_io_weight (b->weight), err);
+        ret = write_i64 (dirs, FIELD "blockIO.weight", "io.weight",
+                         (long long) cgroup_blkio_to_io_weight (b->weight), err);
       if (ret < 0)
         return -1;
     }
@@ -276,7 +271,7 @@ apply_blkio_weight (char *const *dirs, const struct oci_linux_block_io *b, estib
         {
           bool v1 = cgroup_file_exists (dirs, "blkio.weight_device");
           snprintf (value, sizeof value, "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
-                    v1 ? d->weight : blkio_to_io_weight (d->weight));
+                    v1 ? d->weight : (unsigned) cgroup_blkio_to_io_weight (d->weight));
           if (cgroup_file_write (dirs, FIELD "blockIO.weightDevice", v1 ? "blkio.weight_device" : "io.weight",
                                  value, err)
               < 0)
@@ -415,118 +410,131 @@ apply_rdma (char *const *dirs, const struct oci_linux_rdma_map *rdma, estiba_err
   return 0;
 }
 
-/* unified keys are cgroup2 file names, written only in the cgroup2
- * directory.  */
+/* The well-known unified keys and the v1 file each becomes where its
+ * controller is mounted as v1.  */
+enum unified_kind
+{
+  UNIFIED_LIMIT,      /* "max" -> -1 */
+  UNIFIED_CPU_WEIGHT, /* cpu.weight -> cpu.shares */
+  UNIFIED_CPU_MAX,    /* "quota period" -> cfs_period_us, cfs_quota_us */
+  UNIFIED_IO_WEIGHT,  /* "[default ]N" -> blkio.weight */
+};
+
+static const struct
+{
+  const char *key, *v1;
+  enum unified_kind kind;
+} unified_v1[] = {
+  { "memory.max", "memory.limit_in_bytes", UNIFIED_LIMIT },
+  { "memory.low", "memory.soft_limit_in_bytes", UNIFIED_LIMIT },
+  { "pids.max", "pids.max", UNIFIED_LIMIT },
+  { "cpu.weight", "cpu.shares", UNIFIED_CPU_WEIGHT },
+  { "cpu.max", "cpu.cfs_quota_us", UNIFIED_CPU_MAX },
+  { "cpu.max.burst", "cpu.cfs_burst_us", UNIFIED_LIMIT },
+  { "cpu.idle", "cpu.idle", UNIFIED_LIMIT },
+  { "cpuset.cpus", "cpuset.cpus", UNIFIED_LIMIT },
+  { "cpuset.mems", "cpuset.mems", UNIFIED_LIMIT },
+  { "io.weight", "blkio.weight", UNIFIED_IO_WEIGHT },
+};
+
+static int
+parse_u64 (const char *field, const char *s, unsigned long long *out, estiba_error_t *err)
+{
+  char *end = NULL;
+
+  errno = 0;
+  *out = strtoull (s, &end, 10);
+  if (errno || end == s || *end != '\0' || *s == '-')
+    return estiba_error (err, 0, "%s: '%s' is not a number", field, s);
+  return 0;
+}
+
+static int
+unified_to_v1 (char *const *dirs, const char *field, enum unified_kind kind, const char *v1,
+               const char *value, estiba_error_t *err)
+{
+  unsigned long long n, period;
+  char quota[32] = "";
+  int fields;
+
+  switch (kind)
+    {
+      case UNIFIED_LIMIT:
+        return cgroup_file_write (dirs, field, v1, strcmp (value, "max") == 0 ? "-1" : value, err);
+      case UNIFIED_CPU_WEIGHT:
+        if (parse_u64 (field, value, &n, err) < 0)
+          return -1;
+        if (n < 1 || n > 10000)
+          return estiba_error (err, 0, "%s: %llu is outside [1, 10000]", field, n);
+        return write_i64 (dirs, field, v1, (long long) cgroup_weight_to_shares (n), err);
+      case UNIFIED_CPU_MAX:
+        fields = sscanf (value, "%31s %llu", quota, &period);
+        if (fields < 1)
+          return estiba_error (err, 0, "%s: '%s' is not \"QUOTA [PERIOD]\"", field, value);
+        if (fields == 2 && write_i64 (dirs, field, "cpu.cfs_period_us", (long long) period, err) < 0)
+          return -1;
+        return cgroup_file_write (dirs, field, v1, strcmp (quota, "max") == 0 ? "-1" : quota, err);
+      case UNIFIED_IO_WEIGHT:
+        if (strncmp (value, "default ", 8) == 0)
+          value += 8;
+        if (parse_u64 (field, value, &n, err) < 0)
+          return -1;
+        if (n < 1 || n > 10000)
+          return estiba_error (err, 0, "%s: %llu is outside [1, 10000]", field, n);
+        return write_i64 (dirs, field, v1, (long long) cgroup_io_to_blkio_weight (n), err);
+    }
+  return 0;
+}
+
+/* unified keys are cgroup2 file names, written in the cgroup2 directory
+ * when it has the file.  Where the controller is mounted as v1 instead
+ * (pure v1, or hybrid with the controller in v1), the well-known keys are
+ * converted to their v1 file; any other key fails naming it.  */
 static int
 apply_unified (char *const *dirs, const struct oci_string_map *u, estiba_error_t *err)
 {
   const char *v2 = cgroup_v2_dir (dirs);
-  size_t i;
+  size_t i, k;
 
   for (i = 0; u && i < u->len; i++)
     {
       char *only[2] = { (char *) v2, NULL };
       cleanup_free char *field = NULL;
+      bool converted = false;
 
       if (asprintf (&field, FIELD "unified[\"%s\"]", u->keys[i]) < 0)
         return estiba_error_errno (err, "asprintf");
       if (strchr (u->keys[i], '/') || u->keys[i][0] == '.' || u->keys[i][0] == '\0')
         return estiba_error (err, 0, "%s: not a cgroup file name", field);
+      if (v2 && cgroup_file_exists (only, u->keys[i]))
+        {
+          if (cgroup_file_write (only, field, u->keys[i], u->values[i], err) < 0)
+            return -1;
+          continue;
+        }
+      for (k = 0; k < sizeof unified_v1 / sizeof unified_v1[0] && !converted; k++)
+        if (strcmp (u->keys[i], unified_v1[k].key) == 0 && cgroup_file_exists (dirs, unified_v1[k].v1))
+          {
+            if (unified_to_v1 (dirs, field, unified_v1[k].kind, unified_v1[k].v1, u->values[i], err) < 0)
+              return -1;
+            converted = true;
+          }
+      if (converted)
+        continue;
       if (v2 == NULL)
-        return estiba_error (err, 0, "%s: not supported on this host (no cgroup2 hierarchy)", field);
+        return estiba_error (
+          err, 0, "%s: not supported on this host (no cgroup2 hierarchy, no v1 equivalent)", field);
       if (cgroup_file_write (only, field, u->keys[i], u->values[i], err) < 0)
         return -1;
     }
   return 0;
 }
 
-static int
-device_rule (char *const *dirs, bool allow, const char *type, bool has_major, int64_t major, bool has_minor,
-             int64_t minor, const char *access, estiba_error_t *err)
-{
-  char maj[24] = "*", min[24] = "*", value[96];
-
-  if (has_major && major >= 0)
-    snprintf (maj, sizeof maj, "%" PRId64, major);
-  if (has_minor && minor >= 0)
-    snprintf (min, sizeof min, "%" PRId64, minor);
-  if (type == NULL || *type == '\0')
-    type = "a";
-  if (strcmp (type, "a") == 0)
-    snprintf (value, sizeof value, "a");
-  else
-    snprintf (value, sizeof value, "%s %s:%s %s", type, maj, min, access && *access ? access : "rwm");
-  return cgroup_file_write (dirs, FIELD "devices", allow ? "devices.allow" : "devices.deny", value, err);
-}
-
-/* runc's AllowedDevices: what every container may use whatever its rules
- * say (mknod of any node, the spec's default devices, the console, /dev/pts
- * and /dev/ptmx).  */
-static int
-default_device_rules (char *const *dirs, estiba_error_t *err)
-{
-  static const struct
-  {
-    const char *type;
-    int64_t major, minor;
-    const char *access;
-  } allowed[] = {
-    { "c", -1, -1, "m" }, { "b", -1, -1, "m" }, { "c", 1, 3, "rwm" },    { "c", 1, 5, "rwm" },
-    { "c", 1, 7, "rwm" }, { "c", 1, 8, "rwm" }, { "c", 1, 9, "rwm" },    { "c", 5, 0, "rwm" },
-    { "c", 5, 1, "rwm" }, { "c", 5, 2, "rwm" }, { "c", 136, -1, "rwm" },
-  };
-  size_t i;
-
-  for (i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-    if (device_rule (dirs, true, allowed[i].type, true, allowed[i].major, true, allowed[i].minor,
-                     allowed[i].access, err)
-        < 0)
-      return -1;
-  return 0;
-}
-
-static int
-apply_devices (char *const *dirs, const struct oci_linux_resources *res, const struct oci_linux *lnx,
-               estiba_error_t *err)
-{
-  size_t i;
-
-  if (!cgroup_file_exists (dirs, "devices.allow"))
-    {
-      /* cgroup2 filters devices with an eBPF program, not written yet.  */
-      if (res && res->devices_len > 0)
-        estiba_warn (FIELD
-                     "devices: no v1 devices controller; the device rules are not enforced (eBPF device "
-                     "filter not implemented)");
-      return 0;
-    }
-  if (device_rule (dirs, false, "a", false, 0, false, 0, NULL, err) < 0)
-    return -1;
-  for (i = 0; res && i < res->devices_len; i++)
-    {
-      const struct oci_linux_device_cgroup *d = &res->devices[i];
-      if (device_rule (dirs, d->allow, d->type, d->has_major, d->major, d->has_minor, d->minor, d->access,
-                       err)
-          < 0)
-        return -1;
-    }
-  for (i = 0; lnx && i < lnx->devices_len; i++)
-    {
-      const struct oci_linux_device *d = &lnx->devices[i];
-      const char *type = d->type && strcmp (d->type, "u") == 0 ? "c" : d->type;
-      if (type && strcmp (type, "p") == 0)
-        continue; /* fifos are not device-controlled */
-      if (device_rule (dirs, true, type, d->has_major, d->major, d->has_minor, d->minor, "rwm", err) < 0)
-        return -1;
-    }
-  return default_device_rules (dirs, err);
-}
-
 int
 cgroup_apply_resources (char *const *dirs, const struct oci_linux_resources *res, const struct oci_linux *lnx,
                         bool devices, estiba_error_t *err)
 {
-  if (devices && apply_devices (dirs, res, lnx, err) < 0)
+  if (devices && cgroup_apply_devices (dirs, res, lnx, err) < 0)
     return -1;
   if (res == NULL)
     return 0;

@@ -1,6 +1,6 @@
 /* update: new linux.resources for a created, running or paused
- * container, written to its cgroups (cgroup_resources.h); the cgroup files
- * are the record of the limits in force.  The device list is not changed
+ * container, written to its cgroups (cgroup_resources.h) and recorded in
+ * the saved config (cgroup_update.h).  The device list is not changed
  * (runc's update has no device flags either).  */
 #include <config.h>
 
@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "cgroup_resources.h"
+#include "cgroup_update.h"
 #include "cleanup.h"
 #include "container.h"
 #include "estiba.h"
+#include "state.h"
 
 struct oci_config *
 estiba_resources_parse (const char *path, estiba_error_t *err)
@@ -42,6 +44,48 @@ estiba_resources_parse (const char *path, estiba_error_t *err)
   return cfg;
 }
 
+/* The limits in force are kept in the saved config (cgroup_update.h).  A
+ * swap limit alone is computed against the memory limit in force (v2's
+ * memory.swap.max holds swap without memory).  */
+static int
+update_locked (struct container *c, const struct oci_linux_resources *res, estiba_error_t *err)
+{
+  struct oci_config *config = NULL;
+  struct oci_linux_resources effective = *res;
+  struct oci_linux_memory memory;
+  cleanup_free char *json = NULL, *path = NULL;
+  char *perr = NULL;
+  int ret = -1;
+
+  if (container_load_config (c, &config, err) < 0 || cgroup_resources_merge (config, res, err) < 0)
+    goto out;
+  if (res->memory && res->memory->has_swap && !res->memory->has_limit && config->linux_->resources->memory
+      && config->linux_->resources->memory->has_limit)
+    {
+      memory = *res->memory;
+      OCI_SET (&memory, limit, config->linux_->resources->memory->limit);
+      effective.memory = &memory;
+    }
+  if (cgroup_apply_resources (c->st.cgroup_paths, &effective, NULL, false, err) < 0)
+    goto out;
+  json = oci_config_generate (config, false, &perr);
+  if (json == NULL)
+    {
+      estiba_error (err, 0, "update: save the config: %s", perr ? perr : "");
+      free (perr);
+      goto out;
+    }
+  if (asprintf (&path, "%s/%s", c->dir, STATE_CONFIG_FILE) < 0)
+    {
+      estiba_error_errno (err, "asprintf");
+      goto out;
+    }
+  ret = write_file_atomic (path, json, strlen (json), 0600, err);
+out:
+  oci_config_free (config);
+  return ret;
+}
+
 int
 estiba_container_update (struct estiba_context *ctx, const char *id, const struct oci_linux_resources *res,
                          estiba_error_t *err)
@@ -54,7 +98,7 @@ estiba_container_update (struct estiba_context *ctx, const char *id, const struc
   if (c.status == CONTAINER_STOPPED || c.status == CONTAINER_CREATING)
     ret = estiba_error (err, 0, "container '%s' is not running: %s", id, container_status_name (c.status));
   else
-    ret = cgroup_apply_resources (c.st.cgroup_paths, res, NULL, false, err);
+    ret = update_locked (&c, res, err);
   container_close (&c);
   return ret;
 }

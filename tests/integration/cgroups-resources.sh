@@ -160,7 +160,7 @@ ok_if "the cgroup is removed" "$([ ! -e /sys/fs/cgroup/memory$cgpath ] && [ ! -e
 # ------------------------------------------- unavailable controllers --
 for f in 'blockIO: {weight: 500}|blockIO.weight' 'network: {classID: 1048577}|network.classID' \
   'network: {priorities: [{name: "lo", priority: 1}]}|network.priorities' \
-  'unified: {"memory.max": "1000000"}|unified\["memory.max"\]'; do
+  'unified: {"memory.high": "1000000"}|unified\["memory.high"\]'; do
   res=${f%|*} name=${f#*|}
   make_bundle "$b" /probe sleep 600
   cfg "$b" ".linux.cgroupsPath = \$p | .linux.resources += {$res}" --arg p "$cgpath"
