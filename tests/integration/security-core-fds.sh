@@ -61,14 +61,17 @@ run_cmd estiba_r "$root" exec "$id3" /bin/sh -c "ls -l /proc/1/fd/ 2>&1"
 unlike "$output" "socket:|/dev/null" "an exec'd process cannot read the waiting init's fds"
 estiba_r "$root" delete --force "$id3"
 
-# The runtime runs from a sealed memfd, so a container cannot overwrite it
-# through /proc/PID/exe.
+# The runtime runs from a sealed memfd (moved onto it in place, or
+# re-executed from it), so a container cannot overwrite it through
+# /proc/PID/exe or /proc/PID/map_files.
 cfg "$b" '.process.args = ["/probe", "sleep", "600"]'
 id2=$(unique_id fds)
 "$ESTIBA" --root "$root" run -b "$b" "$id2" >"$TEST_TMP/fg.out" 2>&1 </dev/null &
 fg=$!
 wait_for 10 bash -c "[ \"\$('$ESTIBA' --root '$root' state '$id2' | jq -r .status)\" = running ]"
+exe_real=$(readlink -f "$ESTIBA")
 like "$(readlink "/proc/$fg/exe")" "^/memfd:" "the runtime runs from a memfd"
+unlike "$(cat "/proc/$fg/maps")" "$exe_real" "no mapping of its file on disk is left"
 check_fails "its /proc/PID/exe cannot be opened for writing" bash -c "echo x >>/proc/$fg/exe"
 init=$(container_pid "$root" "$id2")
 like "$(readlink "/proc/$init/exe")" "probe" "the container process is the program, not the runtime"
