@@ -58,7 +58,9 @@ bind_host_device (int rootfd, const struct device *d, estiba_error_t *err)
 
   if (src < 0)
     return estiba_error_errno (err, "open host device '%s'", d->path);
-  dst = mkdir_in_root (rootfd, d->path, true, 0644, err);
+  /* The mode is for missing parents (/dev/net of /dev/net/tun): they must
+   * stay searchable; the node's own file is always created 0644.  */
+  dst = mkdir_in_root (rootfd, d->path, true, 0755, err);
   if (dst < 0)
     return -1;
   if (mount (fd_path (src, s, sizeof s), fd_path (dst, t, sizeof t), NULL, MS_BIND, NULL) < 0)

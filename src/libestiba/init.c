@@ -204,15 +204,14 @@ init_create (const struct init_config *ic, estiba_error_t *err)
   if (rootfs_protect_paths (c, rootfd, devnull, err) < 0 || rootfs_enter (rootfd, ic->no_pivot, err) < 0
       || rootfs_finalize (c, err) < 0)
     goto fail;
-  if (c->process == NULL)
-    {
-      estiba_error (err, 0, "process: missing");
-      goto fail;
-    }
-  /* Fail create, not start, for a cwd or program that is not there.  */
-  if (process_check_cwd (c->process, err) < 0)
+  if (ic->ns->inherit_mount && rootfs_return_to_mount_ns (ic->runtime_mntns_fd, err) < 0)
     goto fail;
-  if (c->process->args_len > 0 && process_find_executable (c->process->args[0], ic->env, &exe, err) < 0)
+  /* Fail create, not start, for a cwd or program that is not there (no
+   * process: start fails instead).  */
+  if (c->process && process_check_cwd (c->process, err) < 0)
+    goto fail;
+  if (c->process && c->process->args_len > 0
+      && process_find_executable (c->process->args[0], ic->env, &exe, err) < 0)
     goto fail;
   return listen_fd;
 fail:
@@ -247,6 +246,13 @@ init_wait_start (const struct init_config *ic, int listen_fd)
       close (conn);
     }
   close (listen_fd);
+  /* runtime.md: start fails without a process; the init ends with it,
+   * so the container is stopped rather than created forever.  */
+  if (c->process == NULL)
+    {
+      estiba_error (&err, 0, "process: missing in the config, nothing to start");
+      sync_fail (conn, &err);
+    }
   if (c->hooks
       && run_container_hooks (c->hooks->start_container, c->hooks->start_container_len, "startContainer",
                               msg.payload, &err)
@@ -379,6 +385,11 @@ init_stage1 (const struct init_config *config)
     FAIL (ic, &err);
   if ((ic->ns->new_flags & CLONE_NEWUSER) && enter_user_namespace (ic, &err) < 0)
     FAIL (ic, &err);
+  if (ic->ns->inherit_mount && (ic->runtime_mntns_fd = open ("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
+    {
+      estiba_error_errno (&err, "open the runtime's mount namespace");
+      FAIL (ic, &err);
+    }
   if (unshare (ic->ns->new_flags & ~CLONE_NEWUSER) < 0)
     {
       estiba_error_errno (&err, "create the namespaces");

@@ -32,6 +32,7 @@ struct init_config
   int bundle_fd;
   int rootfs_parent_fd;
   const char *rootfs_name; /* last component of rootfs */
+  int runtime_mntns_fd;    /* the runtime's mount namespace, when ns->inherit_mount */
   const char *id;
   bool no_pivot;
   bool no_new_keyring;

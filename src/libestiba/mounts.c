@@ -17,6 +17,8 @@
 
 #include "cleanup.h"
 #include "idmap.h"
+#include "log.h"
+#include "lsm.h"
 #include "mount_options.h"
 #include "tmpcopyup.h"
 
@@ -243,12 +245,79 @@ mount_bind (int rootfd, const struct oci_mount *m, const struct mount_options *m
   return steal_fd (&tree);
 }
 
-/* A "cgroup" mount: a tmpfs holding a read-only bind of the container's
- * own cgroup in each hierarchy, named as on the host (cpu,cpuacct,
- * memory, unified, ...), so the container sees itself as the root.  */
+/* The filesystem type and options of the cgroup hierarchy mounted at
+ * MOUNTPOINT, from /proc/self/mountinfo ("cgroup" and "cpu,cpuacct" or
+ * "name=systemd", "cgroup2" and "").  A new mount of the hierarchy must
+ * name the same controllers.  */
+static int
+cgroup_hierarchy_options (const char *mountpoint, char **type, char **opts)
+{
+  cleanup_fclose FILE *f = fopen ("/proc/self/mountinfo", "re");
+  cleanup_free char *line = NULL;
+  size_t n = 0;
+
+  while (f && getline (&line, &n, f) > 0)
+    {
+      char mp[4096], fstype[64], super[1024], *o, *save = NULL;
+      const char *sep = strstr (line, " - ");
+      size_t len = 0;
+
+      if (sep == NULL || sscanf (line, "%*s %*s %*s %*s %4095s", mp) != 1 || strcmp (mp, mountpoint) != 0
+          || sscanf (sep + 3, "%63s %*s %1023s", fstype, super) != 2)
+        continue;
+      if (strcmp (fstype, "cgroup") != 0 && strcmp (fstype, "cgroup2") != 0)
+        return -1;
+      *type = strdup (fstype);
+      *opts = calloc (1, strlen (super) + 1);
+      if (*type == NULL || *opts == NULL)
+        return -1;
+      /* Access and agent options are not ours to repeat.  */
+      for (o = strtok_r (super, ",", &save); o; o = strtok_r (NULL, ",", &save))
+        if (strcmp (o, "rw") != 0 && strcmp (o, "ro") != 0 && strncmp (o, "release_agent=", 14) != 0)
+          len += (size_t) sprintf (*opts + len, "%s%s", len ? "," : "", o);
+      return 0;
+    }
+  return -1;
+}
+
+/* With a cgroup namespace, the hierarchy's own filesystem (as runc): the
+ * kernel roots it at the namespace's cgroup, the container's.  */
+static int
+mount_cgroupfs (const char *host_dir, int dst, unsigned long flags, estiba_error_t *err)
+{
+  const char *rest = host_dir + strlen ("/sys/fs/cgroup/");
+  cleanup_free char *mountpoint = NULL, *type = NULL, *opts = NULL;
+  char p[64];
+
+  if (asprintf (&mountpoint, "/sys/fs/cgroup/%.*s", (int) strcspn (rest, "/"), rest) < 0)
+    return estiba_error_errno (err, "malloc");
+  if (cgroup_hierarchy_options (mountpoint, &type, &opts) < 0)
+    return estiba_error (err, ENOENT, "no cgroup hierarchy mounted at '%s'", mountpoint);
+  if (mount ("cgroup", fd_path (dst, p, sizeof p), type, flags | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+             *opts ? opts : NULL)
+      < 0)
+    return estiba_error_errno (err, "mount %s '%s'", type, opts);
+  return 0;
+}
+
+static bool
+has_cgroup_namespace (const struct oci_linux *l)
+{
+  size_t i;
+
+  for (i = 0; l && i < l->namespaces_len; i++)
+    if (l->namespaces[i].type && strcmp (l->namespaces[i].type, "cgroup") == 0)
+      return true;
+  return false;
+}
+
+/* A "cgroup" mount: a tmpfs holding, for each hierarchy, named as on the
+ * host (cpu, memory, unified, ...), the container's own cgroup as its root:
+ * the hierarchy's filesystem mounted in the container's cgroup namespace,
+ * or without one a read-only bind of the container's cgroup directory.  */
 static int
 mount_cgroup_tree (int rootfd, const struct oci_mount *m, const struct mount_options *mo,
-                   char *const *cgroup_dirs, estiba_error_t *err)
+                   const struct oci_linux *l, char *const *cgroup_dirs, estiba_error_t *err)
 {
   cleanup_close int fd = mkdir_in_root (rootfd, m->destination, false, 0755, err);
   const uint64_t locked = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
@@ -279,6 +348,16 @@ mount_cgroup_tree (int rootfd, const struct oci_mount *m, const struct mount_opt
       dst = mkdir_in_root (rootfd, dest, false, 0755, err);
       if (dst < 0)
         return -1;
+      if (has_cgroup_namespace (l))
+        {
+          cleanup_error estiba_error_t why = NULL;
+
+          if (mount_cgroupfs (cgroup_dirs[i], dst, mo->flags & MS_RDONLY, &why) == 0)
+            continue;
+          /* A kernel that refuses it (in a user namespace): the bind shows
+           * the same cgroup.  */
+          estiba_debug ("cgroup '%s' on '%s': %s; binding it instead", cgroup_dirs[i], dest, why->msg);
+        }
       tree = open_tree (src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
       if (tree < 0
           || set_attributes (tree, 0, locked | ((mo->flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0), 0, "cgroup",
@@ -314,11 +393,42 @@ check_procfs_target (int rootfd, const struct oci_mount *m, int dst, estiba_erro
   return 0;
 }
 
+/* linux.mountLabel as SELinux's context= option (runc's
+ * FormatMountLabel), for the filesystems that take it.  Only where
+ * SELinux is on: elsewhere the kernel refuses the option, and the label
+ * means nothing.  *data stays NULL when there is nothing to add.  */
 static int
-mount_fs (int rootfd, const struct oci_mount *m, const struct mount_options *mo, estiba_error_t *err)
+mount_label_data (const struct oci_mount *m, const struct mount_options *mo, const struct oci_linux *l,
+                  char **data)
+{
+  static const char *const unlabeled[] = { "proc", "sysfs", "mqueue", "cgroup", "cgroup2" };
+  size_t i;
+
+  *data = NULL;
+  if (l == NULL || l->mount_label == NULL || *l->mount_label == '\0' || !lsm_selinux_enabled ())
+    return 0;
+  for (i = 0; i < sizeof unlabeled / sizeof unlabeled[0]; i++)
+    if (strcmp (m->type, unlabeled[i]) == 0)
+      return 0;
+  if (asprintf (data, "%s%scontext=\"%s\"", mo->data ? mo->data : "", mo->data ? "," : "", l->mount_label)
+      < 0)
+    {
+      *data = NULL;
+      return -1;
+    }
+  return 0;
+}
+
+static int
+mount_fs (int rootfd, const struct oci_mount *m, const struct mount_options *mo, const struct oci_linux *l,
+          estiba_error_t *err)
 {
   cleanup_close int dst = -1, top = -1, below = -1;
+  cleanup_free char *labeled = NULL;
   char d[64];
+
+  if (mount_label_data (m, mo, l, &labeled) < 0)
+    return estiba_error_errno (err, "linux.mountLabel");
 
   if (strcmp (m->type, "proc") == 0 || strcmp (m->type, "sysfs") == 0)
     {
@@ -344,7 +454,7 @@ mount_fs (int rootfd, const struct oci_mount *m, const struct mount_options *mo,
     }
   /* With tmpcopyup, "ro" waits until the copy is made.  */
   if (mount (m->source ? m->source : m->type, fd_path (dst, d, sizeof d), m->type,
-             mo->tmpcopyup ? mo->flags & ~(unsigned long) MS_RDONLY : mo->flags, mo->data)
+             mo->tmpcopyup ? mo->flags & ~(unsigned long) MS_RDONLY : mo->flags, labeled ? labeled : mo->data)
       < 0)
     return estiba_error_errno (err, "mount");
   if (mo->rec_set == 0 && mo->rec_clr == 0 && !mo->tmpcopyup)
@@ -397,9 +507,9 @@ mount_dispatch (int rootfd, const struct oci_mount *m, const struct mount_option
   else if (m->type == NULL || *m->type == '\0')
     ret = estiba_error (err, EINVAL, "no type and no bind option");
   else if (strcmp (m->type, "cgroup") == 0 || strcmp (m->type, "cgroup2") == 0)
-    ret = mount_cgroup_tree (rootfd, m, mo, cgroup_dirs, err);
+    ret = mount_cgroup_tree (rootfd, m, mo, l, cgroup_dirs, err);
   else
-    ret = mount_fs (rootfd, m, mo, err);
+    ret = mount_fs (rootfd, m, mo, l, err);
   if (ret == 0)
     ret = apply_propagation (rootfd, tree, m->destination, mo->propagation, err);
   return ret;

@@ -116,10 +116,18 @@ namespaces_plan (const struct oci_linux *l, struct ns_plan *plan, estiba_error_t
         }
       plan->n_join++;
     }
-  if (!plan->has_mount)
+  /* config-linux.md: a type left out is inherited from the runtime.  The
+   * way back to the runtime's mount namespace needs the host's
+   * CAP_SYS_ADMIN, which a user namespace does not give.  */
+  if (!plan->has_mount && plan->has_user)
     {
       namespaces_plan_release (plan);
-      return estiba_error (err, 0, "linux.namespaces: the container needs a mount namespace");
+      return estiba_error (err, 0, "linux.namespaces: a user namespace needs a mount namespace too");
+    }
+  if (!plan->has_mount)
+    {
+      plan->inherit_mount = true;
+      plan->new_flags |= CLONE_NEWNS;
     }
   if (l && check_id_mappings (l, (plan->new_flags & CLONE_NEWUSER) != 0, err) < 0)
     {

@@ -32,6 +32,10 @@ struct ns_plan
   size_t n_join;
   bool has_mount; /* new or joined */
   bool has_user;  /* new or joined */
+  /* No mount namespace in the config: the container inherits the
+   * runtime's.  The rootfs is still built in a private one (CLONE_NEWNS is
+   * in new_flags) and the init returns to the runtime's afterwards.  */
+  bool inherit_mount;
 };
 
 /* CLONE_NEW* for a runtime-spec type name, 0 when unknown.  */

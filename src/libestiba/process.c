@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,11 +122,20 @@ apply_attributes (const struct process_setup *s, estiba_error_t *err)
   return 0;
 }
 
+/* Entered as root and checked before the seccomp filter is loaded: the
+ * filter may deny getcwd (the conformance suite's linux_seccomp does).
+ * False when root may not enter it; apply_identity retries as the user.  */
 static int
-apply_identity (const struct process_setup *s, estiba_error_t *err)
+enter_cwd_as_root (const struct oci_process *p, bool *entered, estiba_error_t *err)
+{
+  *entered = chdir (p->cwd) == 0;
+  return *entered ? check_cwd_inside_root (p->cwd, err) : 0;
+}
+
+static int
+apply_identity (const struct process_setup *s, bool cwd_done, estiba_error_t *err)
 {
   const struct oci_process *p = s->process;
-  bool cwd_done = chdir (p->cwd) == 0;
 
   /* While still the namespace's root, as runc: the labels take effect
    * at the execve.  */
@@ -139,9 +149,10 @@ apply_identity (const struct process_setup *s, estiba_error_t *err)
     return -1;
   /* A cwd only the container user may enter is entered after the user
    * change, as runc does.  */
-  if (!cwd_done && chdir (p->cwd) < 0)
-    return estiba_error_errno (err, "process.cwd: chdir to '%s'", p->cwd);
-  if (check_cwd_inside_root (p->cwd, err) < 0)
+  if (!cwd_done
+      && (chdir (p->cwd) < 0 ? estiba_error_errno (err, "process.cwd: chdir to '%s'", p->cwd)
+                             : check_cwd_inside_root (p->cwd, err))
+           < 0)
     return -1;
   if (p->no_new_privileges && apply_no_new_privs (p, err) < 0)
     return -1;
@@ -159,9 +170,19 @@ apply_attributes (const struct process_setup *s, estiba_error_t *err)
 }
 
 static int
-apply_identity (const struct process_setup *s, estiba_error_t *err)
+enter_cwd_as_root (const struct oci_process *p, bool *entered, estiba_error_t *err)
+{
+  (void) p;
+  (void) err;
+  *entered = false;
+  return 0;
+}
+
+static int
+apply_identity (const struct process_setup *s, bool cwd_done, estiba_error_t *err)
 {
   const struct oci_process *p = s->process;
+  (void) cwd_done;
   if (chdir (p->cwd) < 0)
     return estiba_error_errno (err, "process.cwd: chdir to '%s'", p->cwd);
   if (p->user && (setgid (p->user->gid) < 0 || setuid (p->user->uid) < 0))
@@ -170,25 +191,79 @@ apply_identity (const struct process_setup *s, estiba_error_t *err)
 }
 #endif
 
+/* The home directory of UID in the container's /etc/passwd, "/" when the
+ * file or the entry is missing (runc's default).  Never blocks: a FIFO or
+ * device planted at /etc/passwd is not read.  */
+static char *
+passwd_home (uid_t uid)
+{
+  cleanup_close int fd = open ("/etc/passwd", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  cleanup_fclose FILE *f = NULL;
+  struct passwd *pw;
+  struct stat sb;
+
+  if (fd < 0 || fstat (fd, &sb) < 0 || !S_ISREG (sb.st_mode) || (f = fdopen (fd, "re")) == NULL)
+    return strdup ("/");
+  fd = -1;
+  while ((pw = fgetpwent (f)) != NULL)
+    if (pw->pw_uid == uid)
+      return strdup (pw->pw_dir);
+  return strdup ("/");
+}
+
+/* runc and crun give a process whose environment has no (or an empty)
+ * HOME its user's home directory; engines such as containerd rely on it.
+ * *envp becomes a malloc'd copy with HOME added, or stays as it is.  Read
+ * as root before the user change and seccomp: the file may be closed to
+ * the user, open() to the filter.  */
+static int
+env_add_home (char ***envp, const struct oci_user *user, char ***owned, estiba_error_t *err)
+{
+  char **env = *envp;
+  cleanup_free char *home = NULL, *kv = NULL;
+  size_t len = 0;
+
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp (env[i], "HOME=", 5) == 0 && env[i][5] != '\0')
+      return 0;
+  home = passwd_home (user ? user->uid : 0);
+  if (home == NULL || asprintf (&kv, "HOME=%s", home) < 0)
+    return estiba_error (err, ENOMEM, "process.env: HOME");
+  /* An empty HOME= is replaced, not kept next to ours.  */
+  for (size_t i = 0; env && env[i]; i++)
+    if (strcmp (env[i], "HOME=") != 0)
+      oci_strv_append (owned, &len, env[i]);
+  oci_strv_append (owned, &len, kv);
+  *envp = *owned;
+  return 0;
+}
+
 int
 process_setup_and_exec (const struct process_setup *s, estiba_error_t *err)
 {
   const struct oci_process *p = s->process;
   cleanup_free char *path = NULL;
   cleanup_close int notify_fd = -1;
+  cleanup_strv char **env_owned = NULL;
+  char **env = s->env;
+  bool cwd_done;
 
   if (p->args == NULL || p->args_len == 0)
     return estiba_error (err, 0, "process.args: no program to run");
   if (apply_attributes (s, err) < 0)
     return -1;
+  if (env_add_home (&env, p->user, &env_owned, err) < 0)
+    return -1;
+  if (enter_cwd_as_root (p, &cwd_done, err) < 0)
+    return -1;
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the
    * capabilities below may drop: load it first, as runc does.  */
   if (s->seccomp && !p->no_new_privileges && seccomp_install (s->seccomp, &notify_fd, err) < 0)
     return -1;
-  if (apply_identity (s, err) < 0)
+  if (apply_identity (s, cwd_done, err) < 0)
     return -1;
   /* Look the program up as the container user, in the container.  */
-  if (process_find_executable (p->args[0], s->env, &path, err) < 0)
+  if (process_find_executable (p->args[0], env, &path, err) < 0)
     return -1;
   /* Nothing but 0-2 and the preserved fds may reach the program: the rest
    * are close-on-exec from here (still usable to report an exec error).  */
@@ -203,6 +278,6 @@ process_setup_and_exec (const struct process_setup *s, estiba_error_t *err)
   /* SCMP_ACT_NOTIFY: the runtime hands the listener to the agent.  */
   if (notify_fd >= 0 && sync_send_fd (s->sync_fd, notify_fd, err) < 0)
     return -1;
-  execve (path, p->args, s->env ? s->env : (char *[]){ NULL });
+  execve (path, p->args, env ? env : (char *[]){ NULL });
   return estiba_error_errno (err, "exec '%s'", path);
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -90,7 +91,11 @@ rootfs_prepare (const struct oci_linux *l, int parent_fd, const char *name, int 
 
   if (propagation_flags (l, &flags, err) < 0)
     return -1;
-  if (mount (NULL, "/", NULL, flags, NULL) < 0)
+  /* [r]unbindable is private until rootfs_finalize sets it on the new
+   * root: on the old tree it would forbid the binds from the host.  */
+  if (mount (NULL, "/", NULL,
+             (flags & MS_UNBINDABLE) ? (flags & ~(unsigned long) MS_UNBINDABLE) | MS_PRIVATE : flags, NULL)
+      < 0)
     return estiba_error_errno (err, "linux.rootfsPropagation: set the propagation of /");
   /* pivot_root refuses a shared "/" (shared is set again on the new root
    * in rootfs_finalize); the other mounts stay shared with the host, so
@@ -265,7 +270,27 @@ rootfs_finalize (const struct oci_config *c, estiba_error_t *err)
     return -1;
   if (propagation_flags (c->linux_, &flags, err) < 0)
     return -1;
-  if ((flags & MS_SHARED) && mount (NULL, "/", NULL, flags, NULL) < 0)
-    return estiba_error_errno (err, "linux.rootfsPropagation: make / shared");
+  /* The new root is a private bind (rootfs_prepare): shared and
+   * unbindable must be set on it again, or "/" could be shared/bound.  */
+  if ((flags & (MS_SHARED | MS_UNBINDABLE)) && mount (NULL, "/", NULL, flags, NULL) < 0)
+    return estiba_error_errno (err, "linux.rootfsPropagation: set the propagation of the new /");
+  return 0;
+}
+
+/* runc mounts such a container's filesystems in the host's namespace and
+ * leaves them there.  Here they stay in a detached tree (cloned from the
+ * private namespace the setup ran in) that only the container's processes
+ * reach as their root, and that goes away with the last of them.  */
+int
+rootfs_return_to_mount_ns (int mntns_fd, estiba_error_t *err)
+{
+  cleanup_close int tree = open_tree (AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+
+  if (tree < 0)
+    return estiba_error_errno (err, "clone the container's root");
+  if (setns (mntns_fd, CLONE_NEWNS) < 0)
+    return estiba_error_errno (err, "return to the runtime's mount namespace");
+  if (fchdir (tree) < 0 || chroot (".") < 0 || chdir ("/") < 0)
+    return estiba_error_errno (err, "enter the detached root");
   return 0;
 }

@@ -28,4 +28,9 @@ int rootfs_protect_paths (const struct oci_config *c, int rootfd, int devnull_fd
 /* After rootfs_enter: root.readonly and a shared rootfsPropagation.  */
 int rootfs_finalize (const struct oci_config *c, estiba_error_t *err);
 
+/* After rootfs_finalize, for a config without a mount namespace: go back
+ * to the runtime's mount namespace (mntns_fd) and chroot into a detached
+ * copy of the container's root, so nothing is mounted on the host.  */
+int rootfs_return_to_mount_ns (int mntns_fd, estiba_error_t *err);
+
 #endif

@@ -37,7 +37,7 @@ is "$?" 0 "start runs startContainer and poststart"
 estiba_r "$root" delete --force "$id" >>"$TEST_TMP/out" 2>&1
 is "$(cut -d' ' -f1 "$log" | tr '\n' ' ')" "prestart createRuntime createContainer startContainer poststart poststop " \
   "all six phases in order"
-is "$(awk '{print $2}' "$log" | tr '\n' ' ')" "creating creating creating created running stopped " \
+is "$(awk '{print $2}' "$log" | tr '\n' ' ')" "created created created created running stopped " \
   "each hook gets the state with the status of its phase on stdin"
 host_mnt=$(readlink /proc/self/ns/mnt)
 is "$(awk '$1 == "prestart" {print $3}' "$log")" "$host_mnt" "prestart runs in the runtime's mount namespace"

@@ -101,7 +101,9 @@ id2=$(unique_id life)
 detached estiba_r "$root" create -b "$b" "$id2"
 pid2=$(container_pid "$root" "$id2")
 run_cmd estiba_r "$root" delete "$id2"
-is "$status" 0 "delete of a created container is allowed (as runc)"
+isnt "$status" 0 "delete of a created container without --force fails (runtime.md: it is not stopped)"
+run_cmd estiba_r "$root" delete --force "$id2"
+is "$status" 0 "delete --force of a created container"
 check "and killed its init" gone "$pid2"
 
 # ----------------------------------------------------- kill by number --

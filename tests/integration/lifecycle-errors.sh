@@ -68,8 +68,11 @@ expect_create_fails "unknown namespace type" "linux.namespaces\\[5\\].type.*bogu
 cfg "$b" '.linux.namespaces += [{type: "net", path: "/nonexistent/ns"}]'
 expect_create_fails "namespace path that does not exist" "linux.namespaces"
 
-cfg "$b" '.linux.namespaces -= [{type: "mount"}]'
-expect_create_fails "no mount namespace" "mount namespace"
+# Without a mount namespace the runtime's is inherited (conformance-namespaces),
+# but not together with a new user namespace.
+cfg "$b" '.linux.namespaces -= [{type: "mount"}] | .linux.namespaces += [{type: "user"}]
+  | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}] | .linux.gidMappings = .linux.uidMappings'
+expect_create_fails "user namespace without a mount namespace" "mount namespace"
 
 cfg "$b" '.linux.namespaces += [{type: "user"}]'
 expect_create_fails "user namespace without mappings" "uidMappings"

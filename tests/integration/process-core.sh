@@ -19,7 +19,11 @@ probe ()
 
 cfg "$b" '.process.env = ["A=1", "B=two words", "PATH=/bin"]'
 probe env
-is "$(grep -v warning <<<"$output" | sort | tr '\n' ';')" "A=1;B=two words;PATH=/bin;" "process.env is the whole environment"
+# ... plus HOME from the container's /etc/passwd when env has none, as runc does.
+is "$(grep -v warning <<<"$output" | sort | tr '\n' ';')" "A=1;B=two words;HOME=/root;PATH=/bin;" "process.env is the whole environment (and HOME)"
+cfg "$b" '.process.env = ["A=1", "HOME=/elsewhere"]'
+probe env
+is "$(grep -v warning <<<"$output" | sort | tr '\n' ';')" "A=1;HOME=/elsewhere;" "a HOME in process.env is kept"
 
 cfg "$b" '.process.env = ["PATH=/usr/bin:/bin"] | .process.args = ["probe", "cwd"]'
 run_cmd estiba_r "$root" run -b "$b" "$(unique_id proc)"
