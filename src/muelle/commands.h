@@ -38,4 +38,7 @@ int cmd_push (struct muelle_context *ctx, int argc, char **argv, estiba_error_t 
 int cmd_login (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err);
 int cmd_logout (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err);
 
+/* Build engineers: muelle build.  */
+int cmd_build (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *err);
+
 #endif

@@ -88,8 +88,8 @@ set_env (struct oci_image_exec_config *c, const char *key, const char *value)
   oci_strv_append (&c->env, &c->env_len, entry);
 }
 
-static void
-add_empty_key (struct oci_empty_map **map, const char *key)
+void
+image_empty_map_add (struct oci_empty_map **map, const char *key)
 {
   size_t i;
 
@@ -176,7 +176,7 @@ image_apply_change (struct oci_image_config *config, const char *change, estiba_
         }
       else
         port = oci_strdup (arg);
-      add_empty_key (&c->exposed_ports, port);
+      image_empty_map_add (&c->exposed_ports, port);
       return 0;
     }
   if (strcasecmp (verb, "VOLUME") == 0)
@@ -191,7 +191,7 @@ image_apply_change (struct oci_image_config *config, const char *change, estiba_
       else
         oci_strv_append (&vols, &nv, arg);
       for (i = 0; i < nv; i++)
-        add_empty_key (&c->volumes, vols[i]);
+        image_empty_map_add (&c->volumes, vols[i]);
       oci_strv_free (vols);
       return 0;
     }

@@ -9,4 +9,8 @@
 
 int image_apply_change (struct oci_image_config *config, const char *change, estiba_error_t *err);
 
+/* Add key to a set-like map of the image config (ExposedPorts, Volumes)
+ * unless it is there already.  */
+void image_empty_map_add (struct oci_empty_map **map, const char *key);
+
 #endif

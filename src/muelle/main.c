@@ -64,6 +64,22 @@ static const struct command commands[] = {
     "Usage: muelle save -o FILE [--format oci-archive|docker-archive] IMAGE...\n" },
   { "load", cmd_load, "Load images from a docker-archive or oci-archive tar",
     "Usage: muelle load -i FILE\n" },
+  { "build", cmd_build, "Build an image from a Dockerfile",
+    "Usage: muelle build [OPTIONS] CONTEXT\n\n"
+    "Builds the Dockerfile in CONTEXT into an image in the store and prints its id.\n"
+    "  -t, --tag NAME            name the image (repeatable)\n"
+    "  -f, --file FILE           Dockerfile (default CONTEXT/Dockerfile, - for stdin)\n"
+    "  --build-arg K[=V]         set a build argument (no value: from the environment)\n"
+    "  --target STAGE            build this stage (name or index) instead of the last\n"
+    "  --no-cache                run every step again\n"
+    "  --pull                    pull base images even when they are in the store\n"
+    "  --network host|none       network of RUN steps (default host)\n"
+    "  --squash                  the layers the build adds become one\n"
+    "  --label K=V               add a label to the image (repeatable)\n"
+    "  --platform OS/ARCH[/VAR]  target platform (default this host's)\n"
+    "  --secret id=ID,src=PATH   a file RUN --mount=type=secret can use\n"
+    "  --timestamp-now           use the clock instead of SOURCE_DATE_EPOCH (default 0)\n"
+    "  -q, --quiet               print only the image id\n" },
   { "pull", cmd_pull, "Pull an image from a registry", NULL },
   { "push", cmd_push, "Push an image to a registry", NULL },
   { "login", cmd_login, "Log in to a registry", NULL },
