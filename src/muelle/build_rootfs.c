@@ -191,59 +191,43 @@ convert_tree (int srcfd, int dstfd, const char *what, estiba_error_t *err)
   return 0;
 }
 
+struct overlay_fill
+{
+  struct muelle_store *store;
+  const struct oci_image_descriptor *layer;
+  const char *diff_id;
+};
+
+/* The layer cache has verified and extracted the blob already (or does it
+ * now); its tree is turned into overlay form with hardlinks.  */
+static int
+fill_overlay (int dstfd, const char *dir, void *opaque, estiba_error_t *err)
+{
+  struct overlay_fill *f = opaque;
+  cleanup_free char *tree = NULL;
+  cleanup_close int srcfd = -1;
+
+  (void) dir;
+  if (layer_cache_get (f->store, f->layer, f->diff_id, &tree, err) < 0)
+    return -1;
+  srcfd = open (tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (srcfd < 0)
+    return estiba_error_errno (err, "overlay cache: open `%s`", tree);
+  if (convert_dir_meta (srcfd, dstfd, tree, err) < 0 || convert_tree (srcfd, dstfd, tree, err) < 0)
+    return -1;
+  return 0;
+}
+
 int
 build_overlay_cache_get (struct muelle_store *store, const struct oci_image_descriptor *layer,
                          const char *diff_id, char **dir_out, estiba_error_t *err)
 {
   cleanup_free char *cache = NULL;
-  cleanup_free char *final = NULL;
-  cleanup_free char *tmp = NULL;
-  cleanup_free char *tree = NULL;
-  cleanup_close int srcfd = -1;
-  cleanup_close int dstfd = -1;
-  struct stat st;
+  struct overlay_fill f = { store, layer, diff_id };
 
-  if (!digest_valid (diff_id))
-    return estiba_error (err, 0, "layer %s: invalid diff_id `%s`", layer->digest ? layer->digest : "",
-                         diff_id ? diff_id : "");
   if (build_store_dir (store, "cache/overlay", &cache, err) < 0)
     return -1;
-  if (asprintf (&final, "%s/%s", cache, digest_hex (diff_id)) < 0
-      || asprintf (&tmp, "%s/.tmp-XXXXXX", cache) < 0)
-    return estiba_error (err, ENOMEM, "overlay cache");
-  if (lstat (final, &st) == 0 && S_ISDIR (st.st_mode))
-    {
-      *dir_out = steal_pointer (&final);
-      return 0;
-    }
-  /* The layer cache has verified and extracted the blob already (or does
-   * it now); its tree is turned into overlay form with hardlinks.  */
-  if (layer_cache_get (store, layer, diff_id, &tree, err) < 0)
-    return -1;
-  if (mkdtemp (tmp) == NULL)
-    return estiba_error_errno (err, "overlay cache: create a directory in `%s`", cache);
-  srcfd = open (tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  dstfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (srcfd < 0 || dstfd < 0)
-    {
-      estiba_error_errno (err, "overlay cache: open `%s`", srcfd < 0 ? tree : tmp);
-      fs_remove_tree (tmp, NULL);
-      return -1;
-    }
-  if (convert_dir_meta (srcfd, dstfd, tree, err) < 0 || convert_tree (srcfd, dstfd, tree, err) < 0)
-    {
-      fs_remove_tree (tmp, NULL);
-      return -1;
-    }
-  if (rename (tmp, final) < 0)
-    {
-      int saved = errno;
-      fs_remove_tree (tmp, NULL);
-      if (saved != EEXIST && saved != ENOTEMPTY)
-        return estiba_error (err, saved, "overlay cache: rename to `%s`", final);
-    }
-  *dir_out = steal_pointer (&final);
-  return 0;
+  return cache_entry_get (cache, "overlay cache", layer, diff_id, fill_overlay, &f, dir_out, err);
 }
 
 /* ---- overlay views ---- */

@@ -66,39 +66,36 @@ extract_layer (struct muelle_store *store, const struct oci_image_descriptor *la
 }
 
 int
-layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
-                 char **dir_out, estiba_error_t *err)
+cache_entry_get (const char *cache, const char *what, const struct oci_image_descriptor *layer,
+                 const char *diff_id, cache_entry_fill_fn fill, void *opaque, char **dir_out,
+                 estiba_error_t *err)
 {
-  cleanup_free char *cache = NULL;
   cleanup_free char *final = NULL;
   cleanup_free char *tmp = NULL;
-  cleanup_close int rootfd = -1;
+  cleanup_close int dirfd = -1;
   struct stat st;
 
   if (!digest_valid (diff_id))
     return estiba_error (err, 0, "layer %s: invalid diff_id `%s`", layer->digest ? layer->digest : "",
                          diff_id ? diff_id : "");
-  if (store_subdir (store, "cache/layers", &cache, err) < 0)
-    return -1;
   if (asprintf (&final, "%s/%s", cache, digest_hex (diff_id)) < 0
       || asprintf (&tmp, "%s/.tmp-XXXXXX", cache) < 0)
-    return estiba_error (err, ENOMEM, "layer cache");
+    return estiba_error (err, ENOMEM, "%s", what);
   if (lstat (final, &st) == 0 && S_ISDIR (st.st_mode))
     {
       *dir_out = steal_pointer (&final);
       return 0;
     }
   if (mkdtemp (tmp) == NULL)
-    return estiba_error_errno (err, "layer cache: create a directory in `%s`", cache);
-  rootfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  /* The root is only a parent unless the tar lists "./".  */
-  if (rootfd < 0 || fchmod (rootfd, 0755) < 0 || fsetxattr (rootfd, LAYER_IMPLICIT_DIR_XATTR, "1", 1, 0) < 0)
+    return estiba_error_errno (err, "%s: create a directory in `%s`", what, cache);
+  dirfd = open (tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0)
     {
-      estiba_error_errno (err, "layer cache: `%s`", tmp);
+      estiba_error_errno (err, "%s: open `%s`", what, tmp);
       fs_remove_tree (tmp, NULL);
       return -1;
     }
-  if (extract_layer (store, layer, diff_id, rootfd, err) < 0)
+  if (fill (dirfd, tmp, opaque, err) < 0)
     {
       fs_remove_tree (tmp, NULL);
       return -1;
@@ -109,8 +106,38 @@ layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *
       int saved = errno;
       fs_remove_tree (tmp, NULL);
       if (saved != EEXIST && saved != ENOTEMPTY)
-        return estiba_error (err, saved, "layer cache: rename to `%s`", final);
+        return estiba_error (err, saved, "%s: rename to `%s`", what, final);
     }
   *dir_out = steal_pointer (&final);
   return 0;
+}
+
+struct layer_fill
+{
+  struct muelle_store *store;
+  const struct oci_image_descriptor *layer;
+  const char *diff_id;
+};
+
+static int
+fill_layer (int rootfd, const char *dir, void *opaque, estiba_error_t *err)
+{
+  struct layer_fill *f = opaque;
+
+  /* The root is only a parent unless the tar lists "./".  */
+  if (fchmod (rootfd, 0755) < 0 || fsetxattr (rootfd, LAYER_IMPLICIT_DIR_XATTR, "1", 1, 0) < 0)
+    return estiba_error_errno (err, "layer cache: `%s`", dir);
+  return extract_layer (f->store, f->layer, f->diff_id, rootfd, err);
+}
+
+int
+layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
+                 char **dir_out, estiba_error_t *err)
+{
+  cleanup_free char *cache = NULL;
+  struct layer_fill f = { store, layer, diff_id };
+
+  if (store_subdir (store, "cache/layers", &cache, err) < 0)
+    return -1;
+  return cache_entry_get (cache, "layer cache", layer, diff_id, fill_layer, &f, dir_out, err);
 }

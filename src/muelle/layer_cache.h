@@ -14,4 +14,17 @@
 int layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *layer,
                      const char *diff_id, char **dir_out, estiba_error_t *err);
 
+/* Fills a new, empty cache entry directory (open as dirfd, at path dir).  */
+typedef int (*cache_entry_fill_fn) (int dirfd, const char *dir, void *opaque, estiba_error_t *err);
+
+/* The entry for diff_id in the cache directory `cache` (malloc'd path in
+ * *dir_out): returned at once when present, else made by fill in a
+ * temporary directory beside it and renamed into place, so an entry is
+ * complete or absent (when two commands make the same entry, one is kept).
+ * `what` names the cache in errors.  Shared by the layer cache and the
+ * build's overlay-format cache.  */
+int cache_entry_get (const char *cache, const char *what, const struct oci_image_descriptor *layer,
+                     const char *diff_id, cache_entry_fill_fn fill, void *opaque, char **dir_out,
+                     estiba_error_t *err);
+
 #endif
