@@ -213,23 +213,21 @@ set_idmap (int tree, const struct oci_mount *m, const struct mount_options *mo, 
  * all its attributes there, and only then attached onto the resolved
  * destination fd: no path is looked up twice, and no half-configured
  * mount is ever visible in the container.  Returns the tree fd (it
- * still refers to the attached mount, for the propagation).  */
+ * still refers to the attached mount, for the propagation).
+ * build_bind_tree makes the configured detached tree (source looked up
+ * from DIRFD), mount_bind attaches it.  */
 static int
-mount_bind (int rootfd, const struct oci_mount *m, const struct mount_options *mo, const struct oci_linux *l,
-            estiba_error_t *err)
+build_bind_tree (int dirfd, const struct oci_mount *m, const struct mount_options *mo,
+                 const struct oci_linux *l, estiba_error_t *err)
 {
-  cleanup_close int src = -1, dst = -1, tree = -1;
+  cleanup_close int src = -1, tree = -1;
   struct mount_attr attr;
-  struct stat sb;
 
   if (m->source == NULL)
     return estiba_error (err, EINVAL, "no source for a bind mount");
-  src = open (m->source, O_PATH | O_CLOEXEC);
-  if (src < 0 || fstat (src, &sb) < 0)
+  src = openat (dirfd, m->source, O_PATH | O_CLOEXEC);
+  if (src < 0)
     return estiba_error_errno (err, "open the source");
-  dst = mkdir_in_root (rootfd, m->destination, !S_ISDIR (sb.st_mode), 0755, err);
-  if (dst < 0)
-    return -1;
   tree = open_tree (
     src, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((mo->flags & MS_REC) ? AT_RECURSIVE : 0));
   if (tree < 0)
@@ -239,6 +237,25 @@ mount_bind (int rootfd, const struct oci_mount *m, const struct mount_options *m
   bind_attributes (mo, &attr);
   if (set_attributes (tree, 0, attr.attr_set, attr.attr_clr, "the", err) < 0
       || set_recursive_attributes (tree, mo, err) < 0)
+    return -1;
+  return steal_fd (&tree);
+}
+
+/* PREPARED: the tree mount_idmap_prepare built, or -1.  */
+static int
+mount_bind (int rootfd, const struct oci_mount *m, const struct mount_options *mo, const struct oci_linux *l,
+            int prepared, estiba_error_t *err)
+{
+  cleanup_close int dst = -1, tree = -1;
+  struct stat sb;
+
+  tree = prepared >= 0 ? dup (prepared) : build_bind_tree (AT_FDCWD, m, mo, l, err);
+  if (tree < 0)
+    return prepared >= 0 ? estiba_error_errno (err, "dup") : -1;
+  if (fstat (tree, &sb) < 0)
+    return estiba_error_errno (err, "stat the source");
+  dst = mkdir_in_root (rootfd, m->destination, !S_ISDIR (sb.st_mode), 0755, err);
+  if (dst < 0)
     return -1;
   if (move_mount (tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return estiba_error_errno (err, "attach the mount");
@@ -492,7 +509,7 @@ apply_propagation (int rootfd, int fd, const char *dest, unsigned long propagati
 
 static int
 mount_dispatch (int rootfd, const struct oci_mount *m, const struct mount_options *mo,
-                const struct oci_linux *l, char *const *cgroup_dirs, estiba_error_t *err)
+                const struct oci_linux *l, char *const *cgroup_dirs, int prepared, estiba_error_t *err)
 {
   cleanup_close int tree = -1;
   int ret;
@@ -501,7 +518,7 @@ mount_dispatch (int rootfd, const struct oci_mount *m, const struct mount_option
     return estiba_error (err, EINVAL, "idmap/ridmap is only supported on bind mounts");
   if (mo->bind)
     {
-      tree = mount_bind (rootfd, m, mo, l, err);
+      tree = mount_bind (rootfd, m, mo, l, prepared, err);
       ret = tree < 0 ? -1 : 0;
     }
   else if (m->type == NULL || *m->type == '\0')
@@ -515,9 +532,32 @@ mount_dispatch (int rootfd, const struct oci_mount *m, const struct mount_option
   return ret;
 }
 
+/* One line naming everything about mounts[IDX], then the failure.  */
+static int
+mount_error (const struct oci_mount *m, size_t idx, estiba_error_t *err)
+{
+  cleanup_free char *opts = mount_options_join (m->options, m->options_len);
+  return estiba_error_wrap (err, "mounts[%zu]: destination '%s', type '%s', source '%s', options '%s'", idx,
+                            m->destination ? m->destination : "", m->type ? m->type : "",
+                            m->source ? m->source : "", opts ? opts : "");
+}
+
+static int
+parse_mount_options (const struct oci_mount *m, struct mount_options *mo, estiba_error_t *err)
+{
+  if (mount_options_parse (m->options, m->options_len, mo, err) < 0)
+    return -1;
+  if (m->type && strcmp (m->type, "bind") == 0)
+    {
+      mo->bind = true;
+      mo->flags |= MS_BIND;
+    }
+  return 0;
+}
+
 int
-mount_one (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_linux *l,
-           char *const *cgroup_dirs, estiba_error_t *err)
+mount_one_prepared (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_linux *l,
+                    char *const *cgroup_dirs, int prepared, estiba_error_t *err)
 {
   struct mount_options mo;
   int ret;
@@ -528,23 +568,61 @@ mount_one (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_l
     ret = estiba_error (err, EINVAL, "destination is empty");
   else
     {
-      ret = mount_options_parse (m->options, m->options_len, &mo, err);
-      if (ret == 0 && m->type && strcmp (m->type, "bind") == 0)
-        {
-          mo.bind = true;
-          mo.flags |= MS_BIND;
-        }
+      ret = parse_mount_options (m, &mo, err);
       if (ret == 0)
-        ret = mount_dispatch (rootfd, m, &mo, l, cgroup_dirs, err);
+        ret = mount_dispatch (rootfd, m, &mo, l, cgroup_dirs, prepared, err);
       mount_options_release (&mo);
     }
-  if (ret < 0)
+  return ret < 0 ? mount_error (m, idx, err) : 0;
+}
+
+int
+mount_one (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_linux *l,
+           char *const *cgroup_dirs, estiba_error_t *err)
+{
+  return mount_one_prepared (rootfd, m, idx, l, cgroup_dirs, -1, err);
+}
+
+/* The tree of one idmap/ridmap bind mount, or -1 when it is none.  */
+static int
+prepare_one (int bundle, const struct oci_mount *m, size_t idx, const struct oci_linux *l, int *tree,
+             estiba_error_t *err)
+{
+  struct mount_options mo;
+  int ret;
+
+  *tree = -1;
+  ret = parse_mount_options (m, &mo, err);
+  if (ret == 0 && mo.idmap && mo.bind)
     {
-      /* One line naming everything about the mount, then the failure.  */
-      cleanup_free char *opts = mount_options_join (m->options, m->options_len);
-      return estiba_error_wrap (err, "mounts[%zu]: destination '%s', type '%s', source '%s', options '%s'",
-                                idx, m->destination ? m->destination : "", m->type ? m->type : "",
-                                m->source ? m->source : "", opts ? opts : "");
+      *tree = build_bind_tree (bundle, m, &mo, l, err);
+      ret = *tree < 0 ? -1 : 0;
     }
-  return 0;
+  mount_options_release (&mo);
+  return ret < 0 ? mount_error (m, idx, err) : 0;
+}
+
+int *
+mount_idmap_prepare (const char *bundle, const struct oci_config *c, estiba_error_t *err)
+{
+  cleanup_close int dirfd = open (bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int *trees = calloc (c->mounts_len + 1, sizeof *trees);
+  size_t i;
+
+  if (trees == NULL || dirfd < 0)
+    {
+      estiba_error_errno (err, trees ? "open the bundle '%s'" : "malloc", bundle);
+      free (trees);
+      return NULL;
+    }
+  for (i = 0; i < c->mounts_len; i++)
+    if (prepare_one (dirfd, &c->mounts[i], i, c->linux_, &trees[i], err) < 0)
+      {
+        while (i-- > 0)
+          if (trees[i] >= 0)
+            close (trees[i]);
+        free (trees);
+        return NULL;
+      }
+  return trees;
 }

@@ -34,4 +34,16 @@ const char *fd_path (int fd, char *buf, size_t size);
 int mount_one (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_linux *l,
                char *const *cgroup_dirs, estiba_error_t *err);
 
+/* mount_one with PREPARED, the tree mount_idmap_prepare built for it (or
+ * -1): it is only attached.  */
+int mount_one_prepared (int rootfd, const struct oci_mount *m, size_t idx, const struct oci_linux *l,
+                        char *const *cgroup_dirs, int prepared, estiba_error_t *err);
+
+/* In a user namespace the init has no privilege over the host's
+ * filesystems and MOUNT_ATTR_IDMAP fails (EPERM), so, as runc 1.2 does in
+ * the runtime, stage 1 builds the detached idmap/ridmap bind trees before
+ * it enters the user namespace (sources taken from BUNDLE).  Returns a
+ * malloc'd array of one fd or -1 per mount, NULL on error.  */
+int *mount_idmap_prepare (const char *bundle, const struct oci_config *c, estiba_error_t *err);
+
 #endif
