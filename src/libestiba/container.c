@@ -190,7 +190,10 @@ container_wait_exec (int sock, const struct oci_seccomp *profile, const char *st
           buf[n] = '\0';
           if (type == SYNC_ERROR)
             return estiba_error (err, value, "%s", buf + 12);
-          if (type == SYNC_FD && fd >= 0 && forward_seccomp_listener (profile, fd, state_json, pid, err) < 0)
+          /* The process waits for the go-ahead before it execs.  */
+          if (type == SYNC_FD && fd >= 0
+              && (forward_seccomp_listener (profile, fd, state_json, pid, err) < 0
+                  || sync_send (sock, SYNC_GO, 0, NULL, err) < 0))
             return -1;
         }
     }
@@ -655,7 +658,8 @@ fork_stage1 (struct create_run *r, estiba_error_t *err)
 static int
 check_cgroup_manager (const struct estiba_context *ctx, const struct oci_config *config, estiba_error_t *err)
 {
-  return cgroup_check_manager (config->linux_ ? config->linux_->cgroups_path : NULL, ctx->systemd_cgroup, err);
+  return cgroup_check_manager (config->linux_ ? config->linux_->cgroups_path : NULL, ctx->systemd_cgroup,
+                               err);
 }
 
 /* The socket `start` connects to, made here (not in the init, which may be

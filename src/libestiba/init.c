@@ -128,7 +128,9 @@ do_mounts (const struct init_config *ic, int rootfd, estiba_error_t *err)
   size_t i;
 
   for (i = 0; i < c->mounts_len; i++)
-    if (mount_one (rootfd, &c->mounts[i], i, c->linux_, ic->cgroup_dirs, err) < 0)
+    if (mount_one_prepared (rootfd, &c->mounts[i], i, c->linux_, ic->cgroup_dirs,
+                            ic->idmap_trees ? ic->idmap_trees[i] : -1, err)
+        < 0)
       return -1;
   if (!dev_is_bind_mounted (c))
     {
@@ -213,6 +215,10 @@ init_create (const struct init_config *ic, estiba_error_t *err)
   if (c->process && c->process->args_len > 0
       && process_find_executable (c->process->args[0], ic->env, &exe, err) < 0)
     goto fail;
+  /* As runc: rlimits (and the other attributes) are set before "created",
+   * so one the host refuses fails create and leaves nothing behind.  */
+  if (c->process && process_apply_attributes (c->process, c->linux_, err) < 0)
+    goto fail;
   return listen_fd;
 fail:
   return -1;
@@ -229,7 +235,8 @@ init_wait_start (const struct init_config *ic, int listen_fd)
                                  .env = ic->env,
                                  .preserve_fds = ic->preserve_fds,
                                  .setgroups_allowed = rootless_setgroups_allowed (),
-                                 .seccomp = ic->seccomp };
+                                 .seccomp = ic->seccomp,
+                                 .attributes_applied = true };
   struct sync_msg msg;
   int conn;
 
@@ -381,6 +388,10 @@ init_stage1 (const struct init_config *config)
   if (sync_expect (ic->sync_fd, SYNC_GO, &msg, &err) < 0)
     _exit (1);
   sync_msg_release (&msg);
+  /* Still the host's root: the id-mapped trees the init, in its user
+   * namespace, would not be allowed to make (see mounts.h).  */
+  if (ic->ns->has_user && (ic->idmap_trees = mount_idmap_prepare (ic->bundle, ic->config, &err)) == NULL)
+    FAIL (ic, &err);
   if (namespaces_join (ic->ns, &err) < 0)
     FAIL (ic, &err);
   if ((ic->ns->new_flags & CLONE_NEWUSER) && enter_user_namespace (ic, &err) < 0)

@@ -43,6 +43,7 @@ struct init_config
   int preserve_fds;                     /* fds 3..3+N-1 inherited by the process */
   char **env;                           /* process.env, adjusted for LISTEN_FDS */
   const struct estiba_seccomp *seccomp; /* compiled linux.seccomp or NULL */
+  int *idmap_trees;                     /* by stage 1 with a user namespace: mount_idmap_prepare */
 };
 
 /* Run stage 1 in a freshly forked child: never returns.  */

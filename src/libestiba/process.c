@@ -239,6 +239,27 @@ env_add_home (char ***envp, const struct oci_user *user, char ***owned, estiba_e
 }
 
 int
+process_apply_attributes (const struct oci_process *p, const struct oci_linux *l, estiba_error_t *err)
+{
+  struct process_setup s = { .process = p, .linux_config = l };
+
+  return apply_attributes (&s, err);
+}
+
+static int
+wait_listener_handed_over (int sync_fd, int notify_fd, estiba_error_t *err)
+{
+  struct sync_msg msg = { .fd = -1 };
+  int ret;
+
+  if (sync_send_fd (sync_fd, notify_fd, err) < 0)
+    return -1;
+  ret = sync_expect (sync_fd, SYNC_GO, &msg, err);
+  sync_msg_release (&msg);
+  return ret;
+}
+
+int
 process_setup_and_exec (const struct process_setup *s, estiba_error_t *err)
 {
   const struct oci_process *p = s->process;
@@ -250,7 +271,7 @@ process_setup_and_exec (const struct process_setup *s, estiba_error_t *err)
 
   if (p->args == NULL || p->args_len == 0)
     return estiba_error (err, 0, "process.args: no program to run");
-  if (apply_attributes (s, err) < 0)
+  if (!s->attributes_applied && apply_attributes (s, err) < 0)
     return -1;
   if (env_add_home (&env, p->user, &env_owned, err) < 0)
     return -1;
@@ -275,8 +296,10 @@ process_setup_and_exec (const struct process_setup *s, estiba_error_t *err)
   /* As late as possible, so the profile need not allow our own setup.  */
   if (s->seccomp && p->no_new_privileges && seccomp_install (s->seccomp, &notify_fd, err) < 0)
     return -1;
-  /* SCMP_ACT_NOTIFY: the runtime hands the listener to the agent.  */
-  if (notify_fd >= 0 && sync_send_fd (s->sync_fd, notify_fd, err) < 0)
+  /* SCMP_ACT_NOTIFY: the runtime hands the listener to the agent, and the
+   * program starts only once it has (runc's procSeccompDone): when no
+   * agent takes it, the runtime fails and the program never runs.  */
+  if (notify_fd >= 0 && wait_listener_handed_over (s->sync_fd, notify_fd, err) < 0)
     return -1;
   execve (path, p->args, env ? env : (char *[]){ NULL });
   return estiba_error_errno (err, "exec '%s'", path);

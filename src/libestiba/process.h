@@ -31,7 +31,13 @@ struct process_setup
   bool setgroups_allowed;               /* false in a user namespace with setgroups denied */
   const struct estiba_seccomp *seccomp; /* compiled linux.seccomp, NULL for none */
   int sync_fd;                          /* where a seccomp listener fd is sent */
+  bool attributes_applied;              /* process_apply_attributes already ran */
 };
+
+/* The process attributes alone (rlimits, oom score, personality,
+ * scheduler, io priority): the init applies them before it reports
+ * "created", as runc does, so a limit the host refuses fails create.  */
+int process_apply_attributes (const struct oci_process *p, const struct oci_linux *l, estiba_error_t *err);
 
 /* Apply everything and exec.  Returns only on failure.  */
 int process_setup_and_exec (const struct process_setup *s, estiba_error_t *err);
