@@ -115,8 +115,14 @@ id=$(inspect "$name" '{{.Id}}')
 run_cmd pm rm "$name" "$name-k" "$name-k9"
 is "$status" 0 "rm: removes stopped containers"
 check_fails "rm: the container is gone" pm container exists "$name"
-run_cmd "$ESTIBA" --root "$(_engine_state)" list -q
-unlike "$output" "$id" "rm: estiba's state is gone"
+# podman deletes the runtime's container from the exit command conmon runs
+# (`podman container cleanup`), which may still be at work when rm returns.
+estiba_state_gone ()
+{
+  ! "$ESTIBA" --root "$(_engine_state)" list -q | grep -q "$1"
+}
+wait_for 10 estiba_state_gone "$id"
+ok_if "rm: estiba's state is gone" $?
 run_cmd pm run -d --name "$name-rm" --net none "$img" /probe sleep 600
 run_cmd pm rm "$name-rm"
 isnt "$status" 0 "rm: a running container is refused without -f"
