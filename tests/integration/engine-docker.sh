@@ -9,12 +9,7 @@ require_cmd dockerd containerd containerd-shim-runc-v2 jq script unshare ip sha2
 . "$(dirname "$0")/../lib/daemons.sh"
 require_file "$DOCKER_CLIENT" "docker.io's client $DOCKER_CLIENT is not installed"
 
-# A cgroup parent of our own, instead of docker's shared /docker.
-cgparent=estiba-test-$SRANDOM
-for hierarchy in /sys/fs/cgroup/*/; do
-  track_cgroup "$hierarchy$cgparent"
-done
-make_image_archive "$TEST_TMP/img.tar" estiba-test:latest
+docker_test_prepare
 dockerd_start "$TEST_TMP/d" "$(jq -nc --arg p "/$cgparent" '{"cgroup-parent": $p}')"
 # dockerd hands its runc shim this --root, whatever the runtime is called.
 estate=$DOCKER_DIR/x/runtime-runc/moby

@@ -8,11 +8,7 @@ require_cmd dockerd containerd containerd-shim-runc-v2 jq script unshare ip sha2
 . "$(dirname "$0")/../lib/daemons.sh"
 require_file "$DOCKER_CLIENT" "docker.io's client $DOCKER_CLIENT is not installed"
 
-cgparent=estiba-test-$SRANDOM
-for hierarchy in /sys/fs/cgroup/*/; do
-  track_cgroup "$hierarchy$cgparent"
-done
-make_image_archive "$TEST_TMP/img.tar" estiba-test:latest
+docker_test_prepare
 # dockerd runs in a network namespace of its own (daemons.sh): the swarm's
 # port, its overlay network and docker_gwbridge stay in there.
 dockerd_start "$TEST_TMP/d" "$(jq -nc --arg p "/$cgparent" '{"cgroup-parent": $p, "default-runtime": "estiba"}')"

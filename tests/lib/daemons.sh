@@ -22,6 +22,19 @@ DOCKER_CLIENT=${DOCKER_CLIENT:-/usr/bin/docker}
 
 # -------------------------------------------------------------- images --
 
+# docker_test_prepare: what every dockerd test starts with: a cgroup parent
+# of its own in $cgparent (tracked, so it is removed at exit) instead of
+# docker's shared /docker, and the busybox image as $TEST_TMP/img.tar.
+docker_test_prepare ()
+{
+  local hierarchy
+  cgparent=estiba-test-$SRANDOM
+  for hierarchy in /sys/fs/cgroup/*/; do
+    track_cgroup "$hierarchy$cgparent"
+  done
+  make_image_archive "$TEST_TMP/img.tar" estiba-test:latest
+}
+
 # make_image_archive TAR NAME:TAG [ROOTFS]: a docker-archive (what `docker
 # save` writes: manifest.json, the image config, one layer tar) of ROOTFS,
 # by default a fresh busybox rootfs with the probe.  Both `docker load` and
