@@ -28,11 +28,31 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 jobs=$(nproc)
+suite_dirs=()
 timings=()
 failed=()
 
+# test_failures DIR: the failed checks of the suite run in build DIR, with
+# the diagnostics that follow each, and the slowest files.  Printed again
+# at the very end because CI logs are often read from their tail.
+test_failures ()
+{
+  local logs=$1/tests/logs
+  [ -d "$logs" ] || return 0
+  echo
+  echo "== $1: failed checks"
+  awk '/not ok/ && !/# *[Tt][Oo][Dd][Oo]/ { n = 12; print FILENAME ": " $0; next }
+       n > 0 && /^#/ { print "    " $0; n--; next } { n = 0 }' "$logs"/*.log | head -120
+  if [ -f "$logs/summary" ]; then
+    echo "== $1: slowest files (seconds verdict name)"
+    sort -rn "$logs/summary" | head -8
+  fi
+}
+
 report ()
 {
+  local dir
+  for dir in "${suite_dirs[@]}"; do test_failures "$dir"; done
   echo
   echo "== phase timings"
   printf '%s\n' "${timings[@]}"
@@ -97,6 +117,7 @@ run_fuzz ()
 phase autogen ./autogen.sh || exit 1
 phase configure configure_in _build/ci --enable-werror || exit 1
 phase build make -C _build/ci -j"$jobs" || exit 1
+suite_dirs+=(_build/ci)
 phase check make -C _build/ci -j"$jobs" check || true
 # The sanitizer pass runs every test but the engine and VM tiers: those
 # drive the same estiba code paths through podman, containerd, dockerd and
@@ -104,11 +125,24 @@ phase check make -C _build/ci -j"$jobs" check || true
 if [ $want_san = yes ]; then
   phase asan-configure configure_in _build/asan --enable-werror --enable-sanitizers CC=clang &&
     phase asan-build make -C _build/asan -j"$jobs" &&
+    suite_dirs+=(_build/asan) &&
     phase asan-check env "${sanitizer_env[@]}" TEST_EXCLUDE="engine- vm-" make -C _build/asan -j"$jobs" check || true
 fi
 [ $want_fuzz = no ] || phase fuzz run_fuzz || true
 # distcheck proves the tarball builds and runs containers; its own test run
 # repeats only lifecycle-basic, the suite already ran twice above.
-[ $want_distcheck = no ] || phase distcheck make -C _build/ci -j"$jobs" distcheck \
-  TEST_PATTERNS=lifecycle-basic DISTCHECK_CONFIGURE_FLAGS=--enable-werror || true
+# Its thousands of lines go to a log (the tail on failure): the suite's
+# results must stay readable at the end of CI's output.
+run_distcheck ()
+{
+  local log=_build/distcheck.log
+  if make -C _build/ci -j"$jobs" distcheck TEST_PATTERNS=lifecycle-basic \
+    DISTCHECK_CONFIGURE_FLAGS=--enable-werror >"$log" 2>&1; then
+    grep -A2 'archives ready' "$log" || true
+  else
+    tail -40 "$log"
+    return 1
+  fi
+}
+[ $want_distcheck = no ] || phase distcheck run_distcheck || true
 [ ${#failed[@]} -eq 0 ]
