@@ -29,3 +29,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $packages
+
+# The VM test tier boots Debian's own kernel: fetch it now (70 MB, cached
+# in /var/cache/estiba-vm), so a slow mirror costs set-up time rather than
+# the time limit of a test.  A failure here is not fatal: the tier retries
+# and says why it is skipped.
+if [ "${1:-}" != --build-only ]; then
+  tests/vm/kernel.sh >/dev/null || echo "install-deps: could not fetch the VM kernel now; vm-* tests will retry" >&2
+fi
