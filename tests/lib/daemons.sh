@@ -189,6 +189,18 @@ containerd_stop ()
   _ctr_remove_all
   daemon_stop "$CTRD_DIR/pid"
   shims_stop "$CTRD_SOCK"
+  _daemon_keep_log "$CTRD_DIR/log" containerd
+}
+
+# _daemon_keep_log LOG NAME: LOG next to the test's own log, as
+# tests/logs/TEST.NAME: what the daemon and its shims said about the
+# runtime's calls (a failed `delete --force`, say) is only there, and
+# TEST_TMP is gone after the test.
+_daemon_keep_log ()
+{
+  [ -f "$1" ] && [ -d "${BUILDDIR:-}/tests/logs" ] || return 0
+  cp "$1" "$BUILDDIR/tests/logs/${TEST_NAME:-daemon}.$2" 2>/dev/null
+  return 0
 }
 
 _ctr_remove_all ()
@@ -265,6 +277,7 @@ dockerd_stop ()
   daemon_stop "$DOCKER_DIR/spawn.pid" 30
   daemon_stop "$DOCKER_DIR/x/containerd/containerd.pid"
   shims_stop "$DOCKER_DIR/x/containerd/containerd.sock"
+  _daemon_keep_log "$DOCKER_DIR/log" dockerd
   rmdir /run/docker/plugins /run/docker 2>/dev/null
   return 0
 }

@@ -42,16 +42,26 @@ in_engine_ns ()
   nsenter --net="$ENGINE_NS/net" --mount="$ENGINE_NS/mnt" "$@"
 }
 
-# The runtime's state goes under ENGINE_DIR too (a global --root flag on
-# every runtime call), one directory per runtime binary.
+# The runtime's state goes under ENGINE_DIR too, one directory per runtime
+# binary, seen from the host as _engine_state.
 _engine_state ()
 {
   echo "$ENGINE_STATE/${ENGINE_RUNTIME##*/}"
 }
 
+# The runtimes whose default state root (/run/NAME) is bound to
+# $ENGINE_STATE/NAME in the engines' mount namespace.
+_ENGINE_RUNTIMES="estiba runc"
+
 # pm_argv ARGS...: the podman command line with every path of ours, in our
 # namespaces, one word per line.  Containers get the test's cgroup parent:
 # podman leaves a `run --rm` container's cgroups behind (with runc too).
+# No `--runtime-flag root=`: the exit command conmon runs when a container
+# exits (`podman container cleanup`, which deletes the runtime's container)
+# does not carry runtime flags, so it would look in another root, find
+# nothing, and podman would forget a container the runtime still holds.
+# Every runtime call uses the default root instead, which the mount
+# namespace maps to _engine_state.
 pm_argv ()
 {
   case ${1:-} in
@@ -59,8 +69,7 @@ pm_argv ()
   esac
   printf '%s\n' timeout -s KILL 120 nsenter --net="$ENGINE_NS/net" --mount="$ENGINE_NS/mnt" \
     podman --root "$ENGINE_DIR/graph" --runroot "$ENGINE_DIR/run" --tmpdir "$ENGINE_DIR/libpod" \
-    --network-config-dir "$ENGINE_DIR/networks" --runtime "$ENGINE_RUNTIME" \
-    --runtime-flag "root=$(_engine_state)" "$@"
+    --network-config-dir "$ENGINE_DIR/networks" --runtime "$ENGINE_RUNTIME" "$@"
 }
 
 # pm ARGS...: run podman so.
@@ -136,15 +145,21 @@ EOF
 # namespace, kept alive by bind mounts in ENGINE_NS.  In the mount namespace
 # a tmpfs covers /run: netavark's IPAM database and aardvark-dns's state
 # (/run/containers/networks) and podman's /run/netns are the test's own, and
-# storage mounts never reach the machine's mount table.
+# storage mounts never reach the machine's mount table.  Each runtime's
+# default state root there (/run/estiba, /run/runc) is its _engine_state.
 _engine_namespaces ()
 {
+  local binds="" runtime
   mkdir -p "$ENGINE_NS" || return 1
   # A namespace can only be bound onto a file of a private mount.
   mount --bind "$ENGINE_NS" "$ENGINE_NS" && mount --make-private "$ENGINE_NS" || return 1
   touch "$ENGINE_NS/net" "$ENGINE_NS/mnt" || return 1
+  for runtime in $_ENGINE_RUNTIMES; do
+    mkdir -p "$ENGINE_STATE/$runtime" || return 1
+    binds+=" && mkdir /run/$runtime && mount --bind '$ENGINE_STATE/$runtime' /run/$runtime"
+  done
   unshare --net="$ENGINE_NS/net" --mount="$ENGINE_NS/mnt" --propagation slave \
-    sh -c 'mount -t tmpfs -o mode=0755 engine-run /run && ip link set lo up'
+    sh -c "mount -t tmpfs -o mode=0755 engine-run /run$binds && ip link set lo up"
 }
 
 # engine_setup [DRIVER]: namespaces, configuration (storage DRIVER, default
