@@ -4,16 +4,24 @@
 # a layer of whiteouts and a layer of random data), runs interleaved in one
 # process, each into an empty directory; medians and min-max reported.
 #
-# muelle is measured twice: with its unpacked-layer cache warm (the usual
-# case: the image was bundled before, or pulled and bundled once) and cold
-# (cache/layers emptied before every run: decompress, verify, extract).
+# muelle is measured three times per run, as a user meets it: the first
+# bundle of the image (empty layer cache, layers never bundled: each is
+# extracted straight from its blob), the second (the layer cache is filled,
+# then copied) and a later one (warm: copied from the cache).
 #
 #   bench/bundle.sh [--muelle PATH] [--baseline PATH] [--runs N]
 #
 # --baseline adds rows for another muelle build (e.g. before a change),
-# run on the same store in the same interleaved loop.
+# run on the same store in the same interleaved loop: its first and a
+# later bundle.
 #
-# Needs: umoci skopeo jq bc (Debian packages).  Run as root.
+# No tool's run follows a mass deletion: outputs and emptied caches are
+# renamed into a trash directory removed at exit.  (On an ext4 without a
+# journal, like this VM's, every file created soon after many deletions
+# scans past the recently deleted inodes: whoever runs right after an
+# `rm -rf` pays for it.)
+#
+# Needs: umoci skopeo jq bc attr (Debian packages).  Run as root.
 set -euo pipefail
 
 MUELLE=${MUELLE:-./muelle}
@@ -28,7 +36,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -x "$MUELLE" ] || { echo "$0: $MUELLE is not an executable muelle (use --muelle)" >&2; exit 2; }
-for c in umoci skopeo jq bc; do
+for c in umoci skopeo jq bc setfattr; do
   command -v "$c" >/dev/null || { echo "$0: $c is missing" >&2; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "$0: run as root (both tools restore owners)" >&2; exit 2; }
@@ -79,51 +87,62 @@ stats ()
     printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
 }
 
-: >"$work/warm.times"
-: >"$work/cold.times"
-: >"$work/umoci.times"
-: >"$work/bwarm.times"
-: >"$work/bcold.times"
-for run in $(seq "$RUNS"); do
-  rm -rf "$work/out-warm" "$work/out-cold" "$work/out-umoci" "$work/store/cache/layers"
-  sync
+# The first bundle of a layer marks its blob (user.muelle.bundled); a
+# "first bundle" run starts from unmarked blobs and an empty cache.
+forget_bundles ()
+{
+  local b
+  [ ! -d "$work/store/cache/layers" ] || mv "$work/store/cache/layers" "$work/trash/layers.$RANDOM$RANDOM"
+  for b in "$work"/store/blobs/sha256/*; do
+    setfattr -x user.muelle.bundled "$b" 2>/dev/null || true
+  done
+}
+mkdir -p "$work/trash"
+trash () { local d; for d; do [ ! -e "$d" ] || mv "$d" "$work/trash/$(basename "$d").$RANDOM$RANDOM"; done; }
+timed ()
+{
+  local out=$1 t0 t1
+  shift
   t0=$(now)
-  "$MUELLE" --root "$work/store" bundle bench "$work/out-cold" >/dev/null
+  "$@" >/dev/null
   t1=$(now)
-  "$MUELLE" --root "$work/store" bundle bench "$work/out-warm" >/dev/null
-  t2=$(now)
-  umoci unpack --image "$work/oci:bench" "$work/out-umoci" >/dev/null
-  t3=$(now)
-  echo "$t1 - $t0" | bc >>"$work/cold.times"
-  echo "$t2 - $t1" | bc >>"$work/warm.times"
-  echo "$t3 - $t2" | bc >>"$work/umoci.times"
+  echo "$t1 - $t0" | bc >>"$work/$out.times"
+}
+
+for t in first second warm umoci bfirst bwarm; do : >"$work/$t.times"; done
+for run in $(seq "$RUNS"); do
+  trash "$work"/out-*
+  forget_bundles
+  sync
+  timed first "$MUELLE" --root "$work/store" bundle bench "$work/out-first"
+  timed second "$MUELLE" --root "$work/store" bundle bench "$work/out-second"
+  timed warm "$MUELLE" --root "$work/store" bundle bench "$work/out-warm"
+  timed umoci umoci unpack --image "$work/oci:bench" "$work/out-umoci"
   if [ -n "$BASE" ]; then
-    rm -rf "$work/store/cache/layers"
+    forget_bundles
     sync
-    t0=$(now)
-    "$BASE" --root "$work/store" bundle bench "$work/out-bcold" >/dev/null
-    t1=$(now)
-    "$BASE" --root "$work/store" bundle bench "$work/out-bwarm" >/dev/null
-    t2=$(now)
-    rm -rf "$work/out-bcold" "$work/out-bwarm"
-    echo "$t1 - $t0" | bc >>"$work/bcold.times"
-    echo "$t2 - $t1" | bc >>"$work/bwarm.times"
+    timed bfirst "$BASE" --root "$work/store" bundle bench "$work/out-bfirst"
+    timed bwarm "$BASE" --root "$work/store" bundle bench "$work/out-bwarm"
   fi
-  printf 'run %d: muelle cold %.3fs, muelle warm %.3fs, umoci %.3fs\n' "$run" "$(tail -1 "$work/cold.times")" \
-    "$(tail -1 "$work/warm.times")" "$(tail -1 "$work/umoci.times")" >&2
+  printf 'run %d: muelle first %.3fs, second %.3fs, warm %.3fs, umoci %.3fs\n' "$run" \
+    "$(tail -1 "$work/first.times")" "$(tail -1 "$work/second.times")" "$(tail -1 "$work/warm.times")" \
+    "$(tail -1 "$work/umoci.times")" >&2
 done
 
 read -r um umin umax < <(stats <"$work/umoci.times")
-read -r wm wmin wmax < <(stats <"$work/warm.times")
-read -r cm cmin cmax < <(stats <"$work/cold.times")
+row ()
+{
+  local m min max
+  read -r m min max < <(stats <"$work/$2.times")
+  printf '| %-36s | %7.3fs | %6.3f-%6.3fs | %8.2f |\n' "$1" "$m" "$min" "$max" "$(echo "$m / $um" | bc -l)"
+}
 printf '%d runs; image: %d layers, %d files, %d MiB unpacked\n' "$RUNS" "$layers" "$files" "$size"
-printf '| %-28s | %8s | %15s | %8s |\n' tool median min-max "vs umoci"
-printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %8s |\n' "umoci unpack" "$um" "$umin" "$umax" 1.00
-printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %8.2f |\n' "muelle bundle (warm cache)" "$wm" "$wmin" "$wmax" "$(echo "$wm / $um" | bc -l)"
-printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %8.2f |\n' "muelle bundle (cold cache)" "$cm" "$cmin" "$cmax" "$(echo "$cm / $um" | bc -l)"
+printf '| %-36s | %8s | %15s | %8s |\n' tool median min-max "vs umoci"
+printf '| %-36s | %7.3fs | %6.3f-%6.3fs | %8s |\n' "umoci unpack" "$um" "$umin" "$umax" 1.00
+row "muelle bundle, first (cold)" first
+row "muelle bundle, second (fills cache)" second
+row "muelle bundle, later (warm cache)" warm
 if [ -n "$BASE" ]; then
-  read -r wm wmin wmax < <(stats <"$work/bwarm.times")
-  read -r cm cmin cmax < <(stats <"$work/bcold.times")
-  printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %8.2f |\n' "baseline bundle (warm cache)" "$wm" "$wmin" "$wmax" "$(echo "$wm / $um" | bc -l)"
-  printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %8.2f |\n' "baseline bundle (cold cache)" "$cm" "$cmin" "$cmax" "$(echo "$cm / $um" | bc -l)"
+  row "baseline bundle, cold cache" bfirst
+  row "baseline bundle, warm cache" bwarm
 fi

@@ -3,7 +3,10 @@
 # of the same multi-layer image from a loopback docker-registry, each run
 # into an empty destination, runs interleaved, medians reported.
 #
-#   bench/pull.sh [--muelle PATH] [--runs N] [--layers N] [--layer-mb N]
+#   bench/pull.sh [--muelle PATH] [--baseline PATH] [--runs N] [--layers N] [--layer-mb N]
+#
+# --baseline adds a row for another muelle build (e.g. before a change),
+# run in the same interleaved loop.
 #
 # Needs: docker-registry skopeo umoci python3 (all Debian packages).
 set -euo pipefail
@@ -12,13 +15,15 @@ MUELLE=${MUELLE:-./muelle}
 RUNS=7
 LAYERS=6
 LAYER_MB=8
+BASE=
 while [ $# -gt 0 ]; do
   case $1 in
     --muelle) MUELLE=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
+    --baseline) BASE=$2; shift 2 ;;
     --layers) LAYERS=$2; shift 2 ;;
     --layer-mb) LAYER_MB=$2; shift 2 ;;
-    *) echo "usage: $0 [--muelle PATH] [--runs N] [--layers N] [--layer-mb N]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--muelle PATH] [--baseline PATH] [--runs N] [--layers N] [--layer-mb N]" >&2; exit 2 ;;
   esac
 done
 [ -x "$MUELLE" ] || { echo "$0: $MUELLE is not an executable muelle (use --muelle)" >&2; exit 2; }
@@ -79,8 +84,10 @@ stats ()
 
 : >"$work/muelle.times"
 : >"$work/skopeo.times"
+: >"$work/base.times"
 for run in $(seq "$RUNS"); do
-  rm -rf "$work/store" "$work/skopeo-out"
+  rm -rf "$work/store" "$work/skopeo-out" "$work/base-store"
+  sync
   t0=$(now)
   "$MUELLE" --root "$work/store" pull -q --tls-verify=false "$image" >/dev/null
   t1=$(now)
@@ -88,6 +95,12 @@ for run in $(seq "$RUNS"); do
   t2=$(now)
   echo "$t1 - $t0" | bc >>"$work/muelle.times"
   echo "$t2 - $t1" | bc >>"$work/skopeo.times"
+  if [ -n "$BASE" ]; then
+    t0=$(now)
+    "$BASE" --root "$work/base-store" pull -q --tls-verify=false "$image" >/dev/null
+    t1=$(now)
+    echo "$t1 - $t0" | bc >>"$work/base.times"
+  fi
   printf 'run %d: muelle %.3fs, skopeo %.3fs\n' "$run" "$(tail -1 "$work/muelle.times")" "$(tail -1 "$work/skopeo.times")" >&2
 done
 
@@ -97,3 +110,8 @@ printf '%d runs; image: %d layers x %d MiB\n' "$RUNS" "$LAYERS" "$LAYER_MB"
 printf '| %-28s | %8s | %15s | %9s |\n' tool median min-max "vs skopeo"
 printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9s |\n' "skopeo copy" "$s" "$smin" "$smax" 1.00
 printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9.2f |\n' "muelle pull" "$m" "$mmin" "$mmax" "$(echo "$m / $s" | bc -l)"
+if [ -n "$BASE" ]; then
+  read -r m mmin mmax < <(stats <"$work/base.times")
+  printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9.2f |\n' "baseline muelle pull" "$m" "$mmin" "$mmax" \
+    "$(echo "$m / $s" | bc -l)"
+fi

@@ -5,8 +5,8 @@
  * a stage the target does not need is never built.  Before that, the
  * needed stages whose dependencies are built are started two at a time in
  * child processes (see build_parallel_stages); their results come back
- * through the store.  Every RUN, COPY, ADD (and WORKDIR that has to create
- * its directory) goes through the step cache.  */
+ * through the store.  Every RUN, COPY, ADD (and WORKDIR or VOLUME that has
+ * to create a directory) goes through the step cache.  */
 #include <config.h>
 #include "build.h"
 #include "build_cache.h"
@@ -403,30 +403,67 @@ out:
   return ret;
 }
 
-/* ---- WORKDIR ---- */
+/* ---- WORKDIR and VOLUME: directories the step creates ---- */
 
-/* Docker creates the WORKDIR directory (owned by the USER) when it is
-   missing; that mkdir is the step's layer.  An existing directory makes
-   no layer (the cache remembers which case it was).  */
+/* Add every missing directory of path (absolute, clean) to the layer *w
+   (begun on the first one), from the top down.  An existing component
+   that is not a directory is an error: a directory below it would make a
+   broken layer.  */
 static int
-produce_workdir (struct stage_ctx *s, struct dockerfile_instruction *inst, void *data,
-                 struct oci_image_descriptor *layer, char **diff_id, estiba_error_t *err)
+add_missing_dirs (struct stage_ctx *s, int rootfd, const char *what, const char *path,
+                  const struct build_layer_meta *meta, struct build_layer_writer **w, estiba_error_t *err)
 {
-  const char *dir = data;
+  cleanup_free char *rel = strdup (path + 1);
+  char *p;
+
+  if (rel == NULL)
+    return estiba_error (err, ENOMEM, "%s", what);
+  for (p = rel; *p != '\0';)
+    {
+      struct stat st;
+      char saved;
+      int fd;
+
+      p += strcspn (p, "/");
+      saved = *p;
+      *p = '\0';
+      fd = fs_open_in_root (rootfd, rel, O_PATH | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          int r = fstat (fd, &st);
+          close (fd);
+          if (r == 0 && !S_ISDIR (st.st_mode))
+            return estiba_error (err, ENOTDIR, "%s: /%s exists and is not a directory", what, rel);
+        }
+      else
+        {
+          if (*w == NULL && build_layer_begin (s->b->store, s->b->opts->timestamp, w, err) < 0)
+            return -1;
+          if (build_layer_add_dir (*w, rel, meta, err) < 0)
+            return -1;
+        }
+      *p = saved;
+      p += strspn (p, "/");
+    }
+  return 0;
+}
+
+/* The layer holding the directories dirs[0..n) that are missing in the
+   stage's rootfs; none missing: no layer.  They belong to the config's
+   USER with owned_by_user, else to root.  */
+static int
+produce_dirs (struct stage_ctx *s, const char *what, char *const *dirs, size_t n, bool owned_by_user,
+              struct oci_image_descriptor *layer, char **diff_id, estiba_error_t *err)
+{
   const struct oci_image_exec_config *c = s->st->img.config->config;
   struct build_layers layers = image_layers (&s->st->img);
   struct build_rootfs *root = NULL;
   struct build_layer_writer *w = NULL;
   struct build_layer_meta meta = { 0, 0, 0755 };
   struct image_user user = { 0 };
-  cleanup_free char *path = strdup (dir + 1);
   int rootfd = -1, ret = -1;
-  char *p;
-  bool any = false;
+  size_t i;
 
-  (void) inst;
-  if (path == NULL)
-    return estiba_error (err, ENOMEM, "WORKDIR");
   if (build_rootfs_mount (s->b->store, &layers, false, &root, err) < 0)
     return -1;
   rootfd = open (build_rootfs_path (root), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -435,7 +472,7 @@ produce_workdir (struct stage_ctx *s, struct dockerfile_instruction *inst, void 
       estiba_error_errno (err, "open `%s`", build_rootfs_path (root));
       goto out;
     }
-  if (c && c->user && c->user[0])
+  if (owned_by_user && c && c->user && c->user[0])
     {
       if (image_user_resolve (rootfd, c->user, &user, err) < 0)
         goto out;
@@ -443,39 +480,57 @@ produce_workdir (struct stage_ctx *s, struct dockerfile_instruction *inst, void 
       meta.gid = user.gid;
       free (user.additional_gids);
     }
-  /* Each missing component, from the top down.  */
-  for (p = path; *p != '\0';)
-    {
-      int fd;
-      p += strcspn (p, "/");
-      {
-        char saved = *p;
-        *p = '\0';
-        fd = fs_open_in_root (rootfd, path, O_PATH | O_CLOEXEC);
-        if (fd >= 0)
-          close (fd);
-        else
-          {
-            if (w == NULL && build_layer_begin (s->b->store, s->b->opts->timestamp, &w, err) < 0)
-              goto out;
-            if (build_layer_add_dir (w, path, &meta, err) < 0)
-              goto out;
-            any = true;
-          }
-        *p = saved;
-      }
-      p += strspn (p, "/");
-    }
-  if (any)
-    ret = build_layer_commit (w, layer, diff_id, err);
-  else
-    ret = 0;
+  for (i = 0; i < n; i++)
+    if (add_missing_dirs (s, rootfd, what, dirs[i], &meta, &w, err) < 0)
+      goto out;
+  ret = w ? build_layer_commit (w, layer, diff_id, err) : 0;
 out:
   build_layer_free (w);
   if (rootfd >= 0)
     close (rootfd);
   build_rootfs_release (root);
   return ret;
+}
+
+/* Docker creates the WORKDIR directory (owned by the USER) when it is
+   missing; that mkdir is the step's layer.  An existing directory makes
+   no layer (the cache remembers which case it was).  */
+static int
+produce_workdir (struct stage_ctx *s, struct dockerfile_instruction *inst, void *data,
+                 struct oci_image_descriptor *layer, char **diff_id, estiba_error_t *err)
+{
+  char *dirs[] = { data };
+
+  (void) inst;
+  return produce_dirs (s, "WORKDIR", dirs, 1, true, layer, diff_id, err);
+}
+
+/* buildah, docker's classic builder and docker run make a VOLUME's
+   directory exist (empty, root's, 0755) in the container; muelle creates
+   the missing ones in the image, as buildah does, so the bundle has them
+   too.  An existing directory is left as it is.  */
+static int
+produce_volumes (struct stage_ctx *s, struct dockerfile_instruction *inst, void *data,
+                 struct oci_image_descriptor *layer, char **diff_id, estiba_error_t *err)
+{
+  return produce_dirs (s, "VOLUME", data, inst->args.n, false, layer, diff_id, err);
+}
+
+static int
+step_volume (struct stage_ctx *s, struct dockerfile_instruction *inst, estiba_error_t *err)
+{
+  cleanup_strv char **dirs = calloc (inst->args.n + 1, sizeof (char *));
+  bool unused = true;
+  size_t i;
+
+  if (dirs == NULL)
+    return estiba_error (err, ENOMEM, "VOLUME");
+  for (i = 0; i < inst->args.n; i++)
+    if ((dirs[i] = build_config_volume_path (inst->args.v[i])) == NULL)
+      return estiba_error (err, ENOMEM, "VOLUME");
+  if (build_config_apply (s->st->img.config, inst, NULL, &unused, err) < 0)
+    return -1;
+  return cached_step (s, inst, NULL, produce_volumes, dirs, err);
 }
 
 static int
@@ -540,6 +595,9 @@ run_instruction (struct stage_ctx *s, struct dockerfile_instruction *inst, estib
         break;
       case DOCKERFILE_WORKDIR:
         ret = step_workdir (s, inst, err);
+        break;
+      case DOCKERFILE_VOLUME:
+        ret = step_volume (s, inst, err);
         break;
       default:
         ret = step_metadata (s, inst, err);

@@ -5,6 +5,7 @@
 #include "digest.h"
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -279,4 +280,87 @@ build_cache_put (struct muelle_store *store, const char *key, const struct oci_i
   ret = fs_write_file_atomic (dirfd, digest_hex (key), json, strlen (json), err);
   close (dirfd);
   return ret;
+}
+
+/* ---- prune ---- */
+
+/* Whether the entry `name` of build/cache (open as dirfd) can still hit:
+   a "no layer" entry always can, a layer entry while its blob is in the
+   store.  A corrupt entry or a stale temporary file cannot.  */
+static bool
+entry_alive (struct muelle_store *store, int dirfd, const char *name)
+{
+  cleanup_free char *data = NULL;
+  char *perr = NULL;
+  struct oci_image_descriptor *d;
+  size_t len;
+  bool alive;
+  int fd;
+
+  if (strlen (name) != DIGEST_SHA256_HEX_LEN || strspn (name, "0123456789abcdef") != DIGEST_SHA256_HEX_LEN)
+    return false;
+  fd = openat (dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  data = calloc (1, 1 << 16);
+  len = data ? (size_t) read (fd, data, (1 << 16) - 1) : 0;
+  close (fd);
+  if (data == NULL || len == (size_t) -1)
+    return false;
+  d = oci_image_descriptor_parse_data (data, len, name, &perr);
+  free (perr);
+  if (d == NULL)
+    return false;
+  alive = d->digest == NULL || (digest_valid (d->digest) && store_has_blob (store, d->digest) == 1);
+  oci_image_descriptor_free (d);
+  return alive;
+}
+
+/* Remove the entries of the store directory sub (if it exists) that
+   `keep` (NULL: none) says to drop; counts them into *removed.  */
+static int
+prune_dir (struct muelle_store *store, const char *sub,
+           bool (*keep) (struct muelle_store *store, int dirfd, const char *name), int *removed,
+           estiba_error_t *err)
+{
+  cleanup_free char *path = NULL;
+  cleanup_closedir DIR *dir = NULL;
+  struct dirent *de;
+  int fd;
+
+  if (asprintf (&path, "%s/%s", store_root (store), sub) < 0)
+    return estiba_error (err, ENOMEM, "prune");
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : estiba_error_errno (err, "open `%s`", path);
+  dir = fdopendir (fd);
+  if (dir == NULL)
+    {
+      close (fd);
+      return estiba_error_errno (err, "open `%s`", path);
+    }
+  while ((de = readdir (dir)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0
+          || (keep && keep (store, fd, de->d_name)))
+        continue;
+      if (fs_remove_tree_at (fd, de->d_name, err) < 0)
+        return -1;
+      (*removed)++;
+    }
+  return 0;
+}
+
+int
+build_cache_prune (struct muelle_store *store, int *removed, estiba_error_t *err)
+{
+  *removed = 0;
+  if (prune_dir (store, "build/cache", entry_alive, removed, err) < 0)
+    return -1;
+  /* RUN --mount=type=cache directories belong to no image: emptied, as
+     `docker builder prune` does.  Scratch directories of builds that
+     died (no build runs: the caller holds the store exclusively).  */
+  if (prune_dir (store, "build/run-cache", NULL, removed, err) < 0)
+    return -1;
+  return prune_dir (store, "build/tmp", NULL, removed, err);
 }

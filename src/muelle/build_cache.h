@@ -32,4 +32,11 @@ int build_cache_get (struct muelle_store *store, const char *key, struct oci_ima
 int build_cache_put (struct muelle_store *store, const char *key, const struct oci_image_descriptor *layer,
                      const char *diff_id, estiba_error_t *err);
 
+/* For muelle prune, with the store held exclusively (no build runs) and
+ * its unreferenced blobs already removed: remove the step cache entries
+ * that can no longer hit (their layer blob is gone; "no layer" entries
+ * stay), the RUN --mount=type=cache directories and stale build scratch
+ * directories.  *removed counts them.  */
+int build_cache_prune (struct muelle_store *store, int *removed, estiba_error_t *err);
+
 #endif

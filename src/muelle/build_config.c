@@ -180,6 +180,12 @@ workdir_join (const char *previous, const char *dir)
   return out;
 }
 
+char *
+build_config_volume_path (const char *volume)
+{
+  return workdir_join ("/", volume);
+}
+
 static void
 apply_healthcheck (struct oci_image_exec_config *c, const struct dockerfile_instruction *inst)
 {

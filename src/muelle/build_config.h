@@ -34,6 +34,10 @@ char *build_config_created_by (const struct oci_image_config *config,
 void build_config_add_history (struct oci_image_config *config, const char *created_by, const char *created,
                                bool empty_layer, const char *diff_id);
 
+/* A VOLUME's directory as a clean absolute path (a relative one is taken
+ * from "/", as buildah does), malloc'd.  */
+char *build_config_volume_path (const char *volume);
+
 /* Sort Labels, ExposedPorts and Volumes by key, as docker writes them
  * (after --label).  */
 void build_config_sort_maps (struct oci_image_config *config);

@@ -44,7 +44,7 @@ bad:
   return estiba_error (err, 0, "id mapping `%s`: expected CONTAINER:HOST:SIZE with SIZE > 0", text);
 }
 
-/* Apply one layer from the cache (filled on first use).  */
+/* Apply one layer: from its blob or the cache (see layer_cache_apply).  */
 static int
 apply_layer (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
              int rootfd, const struct bundle_options *opts, estiba_error_t *err)
@@ -56,11 +56,8 @@ apply_layer (struct muelle_store *store, const struct oci_image_descriptor *laye
     .gid_map = opts->gid_map,
     .gid_map_len = opts->gid_map_len,
   };
-  cleanup_free char *dir = NULL;
 
-  if (layer_cache_get (store, layer, diff_id, &dir, err) < 0)
-    return -1;
-  return layer_extract_tree (rootfd, dir, &xopts, err);
+  return layer_cache_apply (store, layer, diff_id, rootfd, &xopts, err);
 }
 
 static int

@@ -1,8 +1,11 @@
 /* muelle images, tag, rmi, prune: the store's names.  */
 #include <config.h>
+#include "build_cache.h"
 #include "cmd_common.h"
 #include "cleanup.h"
 #include "digest.h"
+#include "image_select.h"
+#include "pull.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -68,6 +71,39 @@ gen_str (yajl_gen g, const char *s)
     yajl_gen_string (g, (const unsigned char *) s, strlen (s));
   else
     yajl_gen_null (g);
+}
+
+/* An index entry stands for the image of the host's platform, as for
+ * muelle bundle: its id, creation time and size (index + manifest +
+ * config + layers).  An index without one (pulled for another platform)
+ * is listed without id, quietly: inspect --platform reads it.  */
+static void
+fill_index_entry (struct muelle_store *store, struct store_image *img)
+{
+  struct oci_image_descriptor named = { .media_type = img->media_type, .digest = img->manifest_digest };
+  struct oci_image_descriptor *chosen = NULL;
+  struct oci_image_manifest *manifest = NULL;
+  struct oci_image_config *config = NULL;
+  estiba_error_t err = NULL;
+  size_t i;
+
+  if (img->config_digest != NULL || !pull_is_index_media_type (img->media_type))
+    return;
+  if (image_select_platform (store, &named, NULL, &chosen, &err) < 0
+      || store_load_image (store, chosen, &manifest, &config, &err) < 0)
+    {
+      estiba_error_release (&err);
+      oci_image_descriptor_free (chosen);
+      return;
+    }
+  img->config_digest = strdup (manifest->config->digest);
+  img->created = config->created ? strdup (config->created) : NULL;
+  img->size += chosen->size + manifest->config->size;
+  for (i = 0; i < manifest->layers_len; i++)
+    img->size += manifest->layers[i].size;
+  oci_image_config_free (config);
+  oci_image_manifest_free (manifest);
+  oci_image_descriptor_free (chosen);
 }
 
 static void
@@ -173,6 +209,8 @@ cmd_images (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *e
       store_close (store);
       return -1;
     }
+  for (i = 0; i < len; i++)
+    fill_index_entry (store, &images[i]);
   if (quiet)
     {
       for (i = 0; i < len; i++)
@@ -350,7 +388,7 @@ cmd_prune (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *er
   struct muelle_store *store;
   int64_t bytes = 0;
   char size[32];
-  int c, n;
+  int c, n, build_entries = 0;
 
   while ((c = getopt (argc, argv, "+:")) != -1)
     return muelle_option_error ("prune", c, argv, err);
@@ -359,12 +397,18 @@ cmd_prune (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *er
   store = store_open_exclusive (ctx->root, err);
   if (store == NULL)
     return -1;
+  /* Blobs first: the build cache entries whose layer went with them go
+     next.  */
   n = store_prune (store, &bytes, err);
+  if (n >= 0 && build_cache_prune (store, &build_entries, err) < 0)
+    n = -1;
   store_close (store);
   if (n < 0)
     return -1;
   muelle_format_size (bytes, size, sizeof (size));
   if (!ctx->quiet)
     printf ("Removed %d blob%s, %s freed\n", n, n == 1 ? "" : "s", size);
+  if (!ctx->quiet && build_entries > 0)
+    printf ("Removed %d build cache entr%s\n", build_entries, build_entries == 1 ? "y" : "ies");
   return 0;
 }

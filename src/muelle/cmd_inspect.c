@@ -1,8 +1,11 @@
-/* muelle inspect and history: reading one image.  */
+/* muelle inspect and history: reading one image.  A name that points at
+ * an image index (or Docker manifest list) stands for the image of the
+ * host's platform, or of --platform, as for muelle bundle.  */
 #include <config.h>
 #include "cmd_common.h"
 #include "cleanup.h"
 #include "digest.h"
+#include "image_select.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,7 +16,8 @@
 struct loaded_image
 {
   struct muelle_store *store;
-  struct oci_image_descriptor *desc;
+  struct oci_image_descriptor *named; /* what the name points at: a manifest or an index */
+  struct oci_image_descriptor *desc;  /* the platform's manifest */
   struct oci_image_manifest *manifest;
   struct oci_image_config *config;
 };
@@ -24,22 +28,35 @@ loaded_image_free (struct loaded_image *img)
   oci_image_config_free (img->config);
   oci_image_manifest_free (img->manifest);
   oci_image_descriptor_free (img->desc);
+  oci_image_descriptor_free (img->named);
   store_close (img->store);
 }
 
 static int
-load_image (struct muelle_context *ctx, const char *what, struct loaded_image *img, estiba_error_t *err)
+load_image (struct muelle_context *ctx, const char *what, const struct image_platform *platform,
+            struct loaded_image *img, estiba_error_t *err)
 {
   memset (img, 0, sizeof (*img));
   img->store = store_open (ctx->root, err);
   if (img->store == NULL)
     return -1;
-  if (muelle_resolve_image (img->store, what, &img->desc, err) < 0
+  if (muelle_resolve_image (img->store, what, &img->named, err) < 0
+      || image_select_platform (img->store, img->named, platform, &img->desc, err) < 0
       || store_load_image (img->store, img->desc, &img->manifest, &img->config, err) < 0)
     {
       loaded_image_free (img);
       return -1;
     }
+  return 0;
+}
+
+/* --platform: replaces an earlier one.  */
+static int
+parse_platform (const char *command, const char *text, struct image_platform *platform, estiba_error_t *err)
+{
+  platform_clear (platform);
+  if (platform_parse (text, platform, err) < 0)
+    return estiba_error_wrap (err, "%s: --platform", command);
   return 0;
 }
 
@@ -86,8 +103,11 @@ cmd_inspect (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *
 {
   static const struct option options[] = {
     { "type", required_argument, NULL, 't' },
+    { "platform", required_argument, NULL, 'p' },
     { NULL, 0, NULL, 0 },
   };
+  cleanup_platform struct image_platform platform_buf = { 0 };
+  const struct image_platform *platform = NULL;
   struct loaded_image img;
   cleanup_free char *manifest_json = NULL;
   cleanup_free char *config_json = NULL;
@@ -101,14 +121,20 @@ cmd_inspect (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *
         case 't':
           type = optarg;
           break;
+        case 'p':
+          if (parse_platform ("inspect", optarg, &platform_buf, err) < 0)
+            return -1;
+          platform = &platform_buf;
+          break;
         default:
           return muelle_option_error ("inspect", c, argv, err);
       }
   if (argc - optind != 1)
-    return muelle_usage_error ("inspect", "[--type image|manifest|config] IMAGE", err);
+    return muelle_usage_error ("inspect",
+                               "[--type image|manifest|config] [--platform OS/ARCH[/VARIANT]] IMAGE", err);
   if (strcmp (type, "image") != 0 && strcmp (type, "manifest") != 0 && strcmp (type, "config") != 0)
     return estiba_error (err, 0, "inspect: unknown type `%s`: expected image, manifest or config", type);
-  if (load_image (ctx, argv[optind], &img, err) < 0)
+  if (load_image (ctx, argv[optind], platform, &img, err) < 0)
     return -1;
   manifest_json = oci_image_manifest_generate (img.manifest, true, &perr);
   config_json = manifest_json ? oci_image_config_generate (img.config, true, &perr) : NULL;
@@ -127,8 +153,13 @@ cmd_inspect (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *
       print_json_string (img.manifest->config->digest);
       printf (",\n\"Digest\": ");
       print_json_string (img.desc->digest);
+      if (strcmp (img.named->digest, img.desc->digest) != 0)
+        {
+          printf (",\n\"IndexDigest\": ");
+          print_json_string (img.named->digest);
+        }
       printf (",\n\"RepoTags\": ");
-      print_repo_tags (img.store, img.desc->digest);
+      print_repo_tags (img.store, img.named->digest);
       printf (",\n\"Manifest\": %s,\n\"Config\": %s\n}\n", manifest_json, config_json);
     }
   loaded_image_free (&img);
@@ -141,8 +172,11 @@ cmd_history (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *
   static const struct option options[] = {
     { "no-trunc", no_argument, NULL, 'n' },
     { "format", required_argument, NULL, 'f' },
+    { "platform", required_argument, NULL, 'p' },
     { NULL, 0, NULL, 0 },
   };
+  cleanup_platform struct image_platform platform_buf = { 0 };
+  const struct image_platform *platform = NULL;
   struct loaded_image img;
   const char *format = "table";
   bool no_trunc = false;
@@ -158,14 +192,20 @@ cmd_history (struct muelle_context *ctx, int argc, char **argv, estiba_error_t *
         case 'f':
           format = optarg;
           break;
+        case 'p':
+          if (parse_platform ("history", optarg, &platform_buf, err) < 0)
+            return -1;
+          platform = &platform_buf;
+          break;
         default:
           return muelle_option_error ("history", c, argv, err);
       }
   if (argc - optind != 1)
-    return muelle_usage_error ("history", "[--no-trunc] [--format table|json] IMAGE", err);
+    return muelle_usage_error (
+      "history", "[--no-trunc] [--format table|json] [--platform OS/ARCH[/VARIANT]] IMAGE", err);
   if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
     return estiba_error (err, 0, "history: unknown format `%s`: expected table or json", format);
-  if (load_image (ctx, argv[optind], &img, err) < 0)
+  if (load_image (ctx, argv[optind], platform, &img, err) < 0)
     return -1;
   if (strcmp (format, "json") == 0)
     printf ("[");

@@ -30,20 +30,16 @@ layer_media_type_ok (const char *mt)
   return false;
 }
 
-/* Verify the blob against its descriptor, then extract it into rootfd.  */
+/* Extract the layer blob onto rootfd, checking in the same pass the blob
+ * against its descriptor (digest, size) and its uncompressed content
+ * against diff_id.  On a mismatch the caller removes what was extracted.  */
 static int
-extract_layer (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
-               int rootfd, estiba_error_t *err)
+extract_blob (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
+              int rootfd, const struct layer_extract_options *base, estiba_error_t *err)
 {
-  struct layer_extract_options xopts = {
-    .layer_name = layer->digest,
-    .diff_id = diff_id,
-    .keep_whiteouts = true,
-  };
+  struct layer_extract_options xopts = *base;
   cleanup_free char *path = store_blob_path (store, layer->digest);
-  cleanup_free char *actual = NULL;
   cleanup_close int fd = -1;
-  int64_t size = 0;
 
   if (!layer_media_type_ok (layer->media_type))
     return estiba_error (err, 0, "layer %s: unsupported media type `%s`", layer->digest ? layer->digest : "",
@@ -55,13 +51,10 @@ extract_layer (struct muelle_store *store, const struct oci_image_descriptor *la
   fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     return estiba_error_errno (err, "layer %s", layer->digest);
-  if (digest_file (path, &actual, &size, err) < 0)
-    return -1;
-  if (strcmp (actual, layer->digest) != 0)
-    return estiba_error (err, 0, "layer %s is corrupt: its content has digest %s", layer->digest, actual);
-  if (layer->size != size)
-    return estiba_error (err, 0, "layer %s: size %lld does not match the manifest's %lld", layer->digest,
-                         (long long) size, (long long) layer->size);
+  xopts.layer_name = layer->digest;
+  xopts.diff_id = diff_id;
+  xopts.blob_digest = layer->digest;
+  xopts.blob_size = layer->size;
   return layer_extract_fd (rootfd, fd, &xopts, err);
 }
 
@@ -123,11 +116,12 @@ static int
 fill_layer (int rootfd, const char *dir, void *opaque, estiba_error_t *err)
 {
   struct layer_fill *f = opaque;
+  struct layer_extract_options xopts = { .keep_whiteouts = true };
 
   /* The root is only a parent unless the tar lists "./".  */
   if (fchmod (rootfd, 0755) < 0 || fsetxattr (rootfd, LAYER_IMPLICIT_DIR_XATTR, "1", 1, 0) < 0)
     return estiba_error_errno (err, "layer cache: `%s`", dir);
-  return extract_layer (f->store, f->layer, f->diff_id, rootfd, err);
+  return extract_blob (f->store, f->layer, f->diff_id, rootfd, &xopts, err);
 }
 
 int
@@ -140,4 +134,58 @@ layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *
   if (store_subdir (store, "cache/layers", &cache, err) < 0)
     return -1;
   return cache_entry_get (cache, "layer cache", layer, diff_id, fill_layer, &f, dir_out, err);
+}
+
+/* A blob whose layer was applied to a bundle straight from the blob once
+ * carries this mark (an xattr: no file to create, gone with the blob).  */
+#define LAYER_BUNDLED_XATTR "user.muelle.bundled"
+
+static bool
+blob_bundled_before (struct muelle_store *store, const char *digest)
+{
+  cleanup_free char *path = store_blob_path (store, digest);
+
+  return path && getxattr (path, LAYER_BUNDLED_XATTR, NULL, 0) >= 0;
+}
+
+/* Best effort: without the mark (a filesystem without user xattrs, a
+ * read-only store) the layer is simply extracted from its blob again.  */
+static void
+blob_mark_bundled (struct muelle_store *store, const char *digest)
+{
+  cleanup_free char *path = store_blob_path (store, digest);
+
+  if (path)
+    (void) setxattr (path, LAYER_BUNDLED_XATTR, "1", 1, 0);
+}
+
+int
+layer_cache_apply (struct muelle_store *store, const struct oci_image_descriptor *layer, const char *diff_id,
+                   int rootfd, const struct layer_extract_options *opts, estiba_error_t *err)
+{
+  struct layer_extract_options xopts = *opts;
+  cleanup_free char *cache = NULL;
+  cleanup_free char *dir = NULL;
+  struct stat st;
+
+  xopts.layer_name = layer->digest;
+  if (!digest_valid (diff_id))
+    return estiba_error (err, 0, "layer %s: invalid diff_id `%s`", layer->digest ? layer->digest : "",
+                         diff_id ? diff_id : "");
+  if (store_subdir (store, "cache/layers", &cache, err) < 0)
+    return -1;
+  if (asprintf (&dir, "%s/%s", cache, digest_hex (diff_id)) < 0)
+    return estiba_error (err, ENOMEM, "layer cache");
+  if ((lstat (dir, &st) < 0 || !S_ISDIR (st.st_mode)) && !blob_bundled_before (store, layer->digest))
+    {
+      if (extract_blob (store, layer, diff_id, rootfd, &xopts, err) < 0)
+        return -1;
+      blob_mark_bundled (store, layer->digest);
+      return 0;
+    }
+  free (dir);
+  dir = NULL;
+  if (layer_cache_get (store, layer, diff_id, &dir, err) < 0)
+    return -1;
+  return layer_extract_tree (rootfd, dir, &xopts, err);
 }

@@ -6,6 +6,7 @@
 #ifndef MUELLE_LAYER_CACHE_H
 #define MUELLE_LAYER_CACHE_H
 
+#include "layer_extract.h"
 #include "store.h"
 
 /* The cached tree of a layer (malloc'd path), extracting it first when it
@@ -13,6 +14,15 @@
  * its content against diff_id.  */
 int layer_cache_get (struct muelle_store *store, const struct oci_image_descriptor *layer,
                      const char *diff_id, char **dir_out, estiba_error_t *err);
+
+/* Apply a layer onto rootfd (a bundle's root) as bundle does: from the
+ * cached tree when there is one; else the first time straight from the
+ * verified blob, without filling the cache (that would create every file
+ * twice, and many layers are bundled only once); the second time the
+ * cache is filled first.  opts gives the id maps; layer names errors.  */
+int layer_cache_apply (struct muelle_store *store, const struct oci_image_descriptor *layer,
+                       const char *diff_id, int rootfd, const struct layer_extract_options *opts,
+                       estiba_error_t *err);
 
 /* Fills a new, empty cache entry directory (open as dirfd, at path dir).  */
 typedef int (*cache_entry_fill_fn) (int dirfd, const char *dir, void *opaque, estiba_error_t *err);

@@ -426,7 +426,7 @@ extract_file (struct extract_state *st, struct archive *a, int parentfd, const c
   cleanup_close int fd = -1;
   const void *buf;
   size_t size;
-  la_int64_t offset;
+  la_int64_t offset, end = 0;
   int r;
 
   if (clear_leaf (st, parentfd, name, false, err) < 0)
@@ -456,11 +456,14 @@ extract_file (struct extract_state *st, struct archive *a, int parentfd, const c
           size -= n;
           offset += n;
         }
+      if (offset > end)
+        end = offset;
     }
   if (r != ARCHIVE_EOF)
     return EXTRACT_FAIL (st, err, 0, "read data: %s", archive_error_string (a));
-  /* A sparse file may end in a hole.  */
-  if (ftruncate (fd, archive_entry_size (e)) < 0)
+  /* A sparse file may end in a hole (the file is new: its size is the end
+   * of the last write).  */
+  if (end != archive_entry_size (e) && ftruncate (fd, archive_entry_size (e)) < 0)
     return EXTRACT_FAIL (st, err, errno, "truncate");
   return finish_fd (st, parentfd, name, fd, e, true, err);
 }
@@ -992,10 +995,81 @@ diff_stream_read (struct archive *a, void *data, const void **buf)
   return (la_ssize_t) size;
 }
 
+/* The compressed blob as read from its file, hashed on its way to the
+ * decompressor when its digest is to be checked (blob_digest): the blob
+ * is read once for both checks and the extraction.  No skip callback, so
+ * libarchive reads every byte through here, in order.  */
+struct blob_source
+{
+  int fd;
+  bool hashing;
+  struct sha256_ctx sha;
+  int64_t size;
+  char buf[1 << 17];
+};
+
+static la_ssize_t
+blob_source_read (struct archive *a, void *data, const void **buf)
+{
+  struct blob_source *b = data;
+  ssize_t n;
+
+  do
+    n = read (b->fd, b->buf, sizeof (b->buf));
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      if (a)
+        archive_set_error (a, errno, "read: %s", strerror (errno));
+      return -1;
+    }
+  if (b->hashing)
+    digest_update (&b->sha, b->buf, (size_t) n);
+  b->size += n;
+  *buf = b->buf;
+  return n;
+}
+
+/* Once the extraction ended (well or not): read what the decompressor
+ * left and check the blob against its descriptor.  A corrupt blob is the
+ * error to report even when it made the extraction fail first.  */
+static int
+check_blob (struct blob_source *b, const struct layer_extract_options *opts, bool failed, estiba_error_t *err)
+{
+  char actual[DIGEST_SHA256_STRLEN];
+  const void *buf;
+  la_ssize_t n;
+
+  while ((n = blob_source_read (NULL, b, &buf)) > 0)
+    ;
+  b->hashing = false;
+  if (n < 0)
+    {
+      int saved = errno;
+      digest_abort (&b->sha);
+      return failed ? -1 : estiba_error (err, saved, "layer %s: read", opts->layer_name);
+    }
+  digest_final (&b->sha, actual);
+  if (strcmp (actual, opts->blob_digest) != 0)
+    {
+      estiba_error_release (err);
+      return estiba_error (err, 0, "layer %s is corrupt: its content has digest %s", opts->layer_name,
+                           actual);
+    }
+  if (b->size != opts->blob_size)
+    {
+      estiba_error_release (err);
+      return estiba_error (err, 0, "layer %s: size %lld does not match the manifest's %lld", opts->layer_name,
+                           (long long) b->size, (long long) opts->blob_size);
+    }
+  return failed ? -1 : 0;
+}
+
 static int
 extract_verified (int rootfd, int fd, const struct layer_extract_options *opts, estiba_error_t *err)
 {
   struct diff_stream s = { .raw = archive_read_new (), .eof = false };
+  cleanup_free struct blob_source *blob = calloc (1, sizeof (*blob));
   struct archive *a = NULL;
   struct archive_entry *entry;
   char actual[DIGEST_SHA256_STRLEN];
@@ -1003,11 +1077,23 @@ extract_verified (int rootfd, int fd, const struct layer_extract_options *opts, 
   int ret = -1, r;
 
   s.sha.md = NULL;
+  if (s.raw == NULL || blob == NULL)
+    {
+      estiba_error (err, ENOMEM, "layer %s", opts->layer_name);
+      goto out;
+    }
+  blob->fd = fd;
   archive_read_support_filter_all (s.raw);
   archive_read_support_format_raw (s.raw);
   if (digest_init (&s.sha, err) < 0)
     goto out;
-  if (archive_read_open_fd (s.raw, fd, 1 << 16) != ARCHIVE_OK)
+  if (opts->blob_digest)
+    {
+      if (digest_init (&blob->sha, err) < 0)
+        goto out;
+      blob->hashing = true;
+    }
+  if (archive_read_open (s.raw, blob, NULL, blob_source_read, NULL) != ARCHIVE_OK)
     {
       estiba_error (err, 0, "layer %s: %s", opts->layer_name, archive_error_string (s.raw));
       goto out;
@@ -1046,11 +1132,14 @@ extract_verified (int rootfd, int fd, const struct layer_extract_options *opts, 
     }
   ret = 0;
 out:
+  if (blob && blob->hashing)
+    ret = check_blob (blob, opts, ret < 0, err);
   if (s.sha.md)
     digest_abort (&s.sha);
   if (a)
     archive_read_free (a);
-  archive_read_free (s.raw);
+  if (s.raw)
+    archive_read_free (s.raw);
   return ret;
 }
 

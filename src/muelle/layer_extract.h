@@ -29,6 +29,11 @@ struct layer_extract_options
   /* When set (layer_extract_fd only), the uncompressed tar must have this
    * digest (the image config's rootfs.diff_ids entry).  */
   const char *diff_id;
+  /* When set too, the compressed blob read from fd must have this digest
+   * and size (its descriptor's): checked in the same pass as the diff_id,
+   * so the blob is read once.  */
+  const char *blob_digest;
+  int64_t blob_size;
   /* Map owners through these ranges (a user-namespaced bundle); with no
    * ranges owners are kept as they are in the tar.  */
   const struct id_map_range *uid_map;

@@ -44,9 +44,11 @@ static const struct command commands[] = {
     "Removes the names; blobs no other image uses are pruned.\n"
     "  -f, --force  remove every name of an image given by id or digest\n" },
   { "inspect", cmd_inspect, "Show an image's manifest and configuration",
-    "Usage: muelle inspect [--type image|manifest|config] IMAGE\n" },
+    "Usage: muelle inspect [--type image|manifest|config] [--platform OS/ARCH[/VARIANT]] IMAGE\n\n"
+    "An image index shows the image of --platform (default: this host's).\n" },
   { "history", cmd_history, "Show an image's history",
-    "Usage: muelle history [--no-trunc] [--format table|json] IMAGE\n" },
+    "Usage: muelle history [--no-trunc] [--format table|json] [--platform OS/ARCH[/VARIANT]] IMAGE\n\n"
+    "An image index shows the image of --platform (default: this host's).\n" },
   { "prune", cmd_prune, "Remove blobs no image references", "Usage: muelle prune\n" },
   { "import", cmd_import, "Create an image from a root filesystem tarball",
     "Usage: muelle import [-c|--change INSTRUCTION]... [-m|--message TEXT] TARBALL|- [NAME]\n\n"

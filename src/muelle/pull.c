@@ -340,6 +340,24 @@ check_config (struct muelle_store *store, const struct oci_image_manifest *m,
   return ret;
 }
 
+struct config_check
+{
+  struct muelle_store *store;
+  const struct oci_image_manifest *manifest;
+  const struct image_platform *want;
+  bool check_platform;
+  const char *what;
+};
+
+/* The gate of the layer downloads (registry_fetch_blobs_gated).  */
+static int
+check_config_gate (void *opaque, estiba_error_t *err)
+{
+  struct config_check *c = opaque;
+
+  return check_config (c->store, c->manifest, c->want, c->check_platform, c->what, err);
+}
+
 struct fetched_manifest
 {
   char *body;
@@ -483,6 +501,7 @@ pull_image (struct muelle_store *store, const struct image_ref *ref, const struc
   struct oci_image_descriptor *desc = NULL;
   struct registry *reg = NULL;
   FILE *progress = opts->registry.progress;
+  struct config_check config_check;
   size_t n_blobs = 0, n_config;
   int ret;
 
@@ -531,16 +550,21 @@ pull_image (struct muelle_store *store, const struct image_ref *ref, const struc
   ret = missing_blobs (store, manifest, &blobs, &n_blobs, progress, err);
   if (ret < 0)
     goto out;
-  /* The config first: a malformed one must stop the pull before any
-     layer is downloaded into the store.  */
+  /* A malformed config must stop the pull before any layer enters the
+     store: the layers download alongside the config (no round trip lost
+     waiting for it) but are committed only once it is checked.  */
   n_config = n_blobs > 0 && strcmp (blobs[0].kind, "config") == 0 ? 1 : 0;
-  ret = registry_fetch_blobs (reg, store, blobs, n_config, err);
+  config_check.store = store;
+  config_check.manifest = manifest;
+  config_check.want = want;
   /* A single-platform image is checked only against an explicit
      --platform: without one, any image the user named is fine.  */
+  config_check.check_platform = chosen != &child && opts->platform != NULL;
+  config_check.what = what;
+  ret = n_config ? 0 : check_config_gate (&config_check, err);
   if (ret == 0)
-    ret = check_config (store, manifest, want, chosen != &child && opts->platform != NULL, what, err);
-  if (ret == 0)
-    ret = registry_fetch_blobs (reg, store, blobs + n_config, n_blobs - n_config, err);
+    ret = registry_fetch_blobs_gated (reg, store, blobs, n_blobs, n_config, check_config_gate, &config_check,
+                                      err);
   if (ret < 0)
     goto out;
 

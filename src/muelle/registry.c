@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,9 +21,10 @@
 #include <curl/curl.h>
 #include <yajl/yajl_tree.h>
 
+/* DEFAULT_PARALLEL: six blobs at a time, as skopeo and podman (containers/image).  */
 #define DEFAULT_RETRIES  3
 #define DEFAULT_TIMEOUT  60
-#define DEFAULT_PARALLEL 4
+#define DEFAULT_PARALLEL 6
 #define FIRST_BACKOFF_MS 250
 #define MAX_BACKOFF_MS   4000
 #define MAX_RETRY_AFTER  30 /* seconds */
@@ -1079,6 +1081,11 @@ struct transfer
   double retry_at;
   bool active;
   bool done;
+  /* Downloaded, size checked, waiting for its commit into the store
+   * (see registry_fetch_blobs_gated) while `syncer` fsyncs it.  */
+  bool held;
+  bool syncing;
+  pthread_t syncer;
 };
 
 static size_t
@@ -1116,9 +1123,19 @@ blob_body_cb (char *data, size_t size, size_t nmemb, void *userdata)
   return n;
 }
 
+/* Joins the thread syncing a held blob: before its commit or abort.  */
+static void
+transfer_join_syncer (struct transfer *t)
+{
+  if (t->syncing)
+    pthread_join (t->syncer, NULL);
+  t->syncing = false;
+}
+
 static void
 transfer_reset (struct transfer *t, CURLM *multi)
 {
+  transfer_join_syncer (t);
   if (t->easy)
     {
       if (t->active)
@@ -1197,9 +1214,53 @@ schedule_retry (struct transfer *t, CURLM *multi, const char *why)
   t->retry_at = now_seconds () + delay / 1000.0;
 }
 
-/* A transfer ended: commit, retry or fail.  Returns 0 or < 0.  */
+/* Move a downloaded blob into the store.  */
 static int
-transfer_finish (struct transfer *t, CURLM *multi, CURLcode code, estiba_error_t *err)
+transfer_commit (struct transfer *t, CURLM *multi, estiba_error_t *err)
+{
+  cleanup_free char *what = blob_what (t);
+  int ret;
+
+  transfer_join_syncer (t);
+  ret = blob_writer_commit (t->writer, t->blob->digest, t->blob->size, NULL, err);
+  t->writer = NULL; /* commit always frees it */
+  t->held = false;
+  transfer_reset (t, multi);
+  if (ret < 0)
+    return estiba_error_wrap (err, "%s", what);
+  t->done = true;
+  if (t->reg->opts.progress)
+    fprintf (t->reg->opts.progress, "%sCopying %s %s done\n", t->reg->opts.progress_tty ? "\r\033[K" : "",
+             t->blob->kind ? t->blob->kind : "blob", t->blob->digest);
+  return 0;
+}
+
+static void *
+sync_blob (void *writer)
+{
+  blob_writer_sync (writer); /* an error shows again in the commit's fsync */
+  return NULL;
+}
+
+/* Keep a downloaded blob's temporary file for a later commit; its
+ * connection goes back to the pool.  Its fsync starts now on a thread of
+ * its own: the fsyncs overlap the other downloads and each other instead
+ * of stalling the transfer loop one after the other.  */
+static void
+transfer_hold (struct transfer *t, CURLM *multi)
+{
+  struct blob_writer *writer = t->writer;
+
+  t->writer = NULL;
+  transfer_reset (t, multi);
+  t->writer = writer;
+  t->held = true;
+  t->syncing = pthread_create (&t->syncer, NULL, sync_blob, writer) == 0;
+}
+
+/* A transfer ended: commit (or hold), retry or fail.  Returns 0 or < 0.  */
+static int
+transfer_finish (struct transfer *t, CURLM *multi, CURLcode code, bool hold, estiba_error_t *err)
 {
   cleanup_free char *what = blob_what (t);
   long status = 0;
@@ -1279,16 +1340,12 @@ transfer_finish (struct transfer *t, CURLM *multi, CURLcode code, estiba_error_t
       transfer_reset (t, multi);
       return ret;
     }
-  ret = blob_writer_commit (t->writer, t->blob->digest, t->blob->size, NULL, err);
-  t->writer = NULL; /* commit always frees it */
-  transfer_reset (t, multi);
-  if (ret < 0)
-    return estiba_error_wrap (err, "%s", what);
-  t->done = true;
-  if (t->reg->opts.progress)
-    fprintf (t->reg->opts.progress, "%sCopying %s %s done\n", t->reg->opts.progress_tty ? "\r\033[K" : "",
-             t->blob->kind ? t->blob->kind : "blob", t->blob->digest);
-  return 0;
+  if (hold)
+    {
+      transfer_hold (t, multi);
+      return 0;
+    }
+  return transfer_commit (t, multi, err);
 }
 
 static void
@@ -1300,7 +1357,7 @@ show_live_progress (struct registry *reg, const struct transfer *ts, size_t n)
   for (i = 0; i < n; i++)
     {
       total += ts[i].blob->size;
-      got += ts[i].done ? ts[i].blob->size : ts[i].received;
+      got += ts[i].done || ts[i].held ? ts[i].blob->size : ts[i].received;
       done += ts[i].done;
     }
   fprintf (reg->opts.progress, "\r\033[K%zu/%zu blobs, %.1f / %.1f MiB", done, n, got / 1048576.0,
@@ -1312,11 +1369,33 @@ int
 registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const struct registry_blob *blobs,
                       size_t n, estiba_error_t *err)
 {
+  return registry_fetch_blobs_gated (reg, store, blobs, n, 0, NULL, NULL, err);
+}
+
+/* Every download ended: commit the held blobs, in order.  */
+static int
+commit_held (struct transfer *ts, size_t n, CURLM *multi, estiba_error_t *err)
+{
+  size_t i;
+  int ret = 0;
+
+  for (i = 0; i < n && ret == 0; i++)
+    if (ts[i].held)
+      ret = transfer_commit (&ts[i], multi, err);
+  return ret;
+}
+
+int
+registry_fetch_blobs_gated (struct registry *reg, struct muelle_store *store,
+                            const struct registry_blob *blobs, size_t n, size_t n_first,
+                            int (*gate) (void *, estiba_error_t *), void *gate_arg, estiba_error_t *err)
+{
   CURLM *multi;
   struct transfer *ts;
-  size_t i, remaining = n;
+  size_t i, remaining = n, first_left = n_first;
   int parallel = reg->opts.parallel > 0 ? reg->opts.parallel : DEFAULT_PARALLEL;
   double last_progress = 0;
+  bool gate_open = n_first == 0;
   int ret = 0;
 
   if (n == 0)
@@ -1346,7 +1425,7 @@ registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const st
       for (i = 0; i < n; i++)
         active += ts[i].active;
       for (i = 0; i < n && active < parallel && ret == 0; i++)
-        if (!ts[i].done && !ts[i].active && ts[i].retry_at <= now)
+        if (!ts[i].done && !ts[i].active && !ts[i].held && ts[i].retry_at <= now)
           {
             ret = transfer_start (&ts[i], multi, err);
             active++;
@@ -1366,9 +1445,18 @@ registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const st
           if (msg->msg != CURLMSG_DONE)
             continue;
           curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
-          ret = transfer_finish (t, multi, msg->data.result, err);
-          if (ret == 0 && t->done)
-            remaining--;
+          ret = transfer_finish (t, multi, msg->data.result, t >= ts + n_first, err);
+          if (ret == 0 && (t->done || t->held))
+            {
+              remaining--;
+              if (t < ts + n_first)
+                first_left--;
+            }
+        }
+      if (ret == 0 && !gate_open && first_left == 0)
+        {
+          gate_open = true;
+          ret = gate ? gate (gate_arg, err) : 0;
         }
       if (reg->opts.progress && reg->opts.progress_tty && now - last_progress > 0.2 && remaining > 0)
         {
@@ -1378,6 +1466,8 @@ registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const st
     }
   if (reg->opts.progress && reg->opts.progress_tty)
     fprintf (reg->opts.progress, "\r\033[K");
+  if (ret == 0)
+    ret = commit_held (ts, n, multi, err);
 
   for (i = 0; i < n; i++)
     transfer_reset (&ts[i], multi);

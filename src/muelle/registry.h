@@ -29,7 +29,7 @@ struct registry_options
   const char *password;
   int retries;       /* extra attempts after a transient failure; < 0: default (3) */
   int timeout;       /* seconds without progress before a transfer is abandoned; 0: default (60) */
-  int parallel;      /* simultaneous blob downloads; 0: default (4) */
+  int parallel;      /* simultaneous blob downloads; 0: default (6) */
   FILE *progress;    /* NULL: silent */
   bool progress_tty; /* progress is a terminal: one live status line */
 };
@@ -77,6 +77,15 @@ struct registry_blob
  * failing blob is left in the store.  */
 int registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const struct registry_blob *blobs,
                           size_t n, estiba_error_t *err);
+
+/* Same, all at once, but none of blobs[n_first..n) is committed before
+ * blobs[0..n_first) are in the store and gate(gate_arg) returned 0 (e.g.
+ * the image config checked first): when the gate fails, none of them
+ * enters the store.  gate may be NULL.  blobs[n_first..n) are fsynced on
+ * threads as they arrive and committed together once all arrived.  */
+int registry_fetch_blobs_gated (struct registry *reg, struct muelle_store *store,
+                                const struct registry_blob *blobs, size_t n, size_t n_first,
+                                int (*gate) (void *, estiba_error_t *), void *gate_arg, estiba_error_t *err);
 
 /* Upload the file at path as blob digest (size bytes): a cross-repository
  * mount from `mount_from` (a repository path of the same registry, may be

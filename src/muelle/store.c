@@ -47,7 +47,13 @@ struct blob_writer
   char *tmp_path;
   struct sha256_ctx sha;
   int64_t size;
+  int64_t writeback_from; /* start of the data not yet handed to writeback */
 };
+
+/* Hand written data to the disk every this many bytes while the blob is
+ * still arriving, so the fsync before its rename waits only for the tail
+ * (a pull's downloads stall while one blob is synced).  */
+#define BLOB_WRITEBACK_CHUNK (4 << 20)
 
 const char *
 store_root (const struct muelle_store *store)
@@ -235,6 +241,12 @@ blob_writer_write (struct blob_writer *w, const void *buf, size_t len, estiba_er
     return estiba_error_errno (err, "write `%s`", w->tmp_path);
   digest_update (&w->sha, buf, len);
   w->size += len;
+  if (w->size - w->writeback_from >= BLOB_WRITEBACK_CHUNK)
+    {
+      /* Only starts the write-out; durability still comes from the fsync.  */
+      (void) sync_file_range (w->fd, w->writeback_from, w->size - w->writeback_from, SYNC_FILE_RANGE_WRITE);
+      w->writeback_from = w->size;
+    }
   return 0;
 }
 
@@ -242,6 +254,12 @@ int64_t
 blob_writer_size (const struct blob_writer *w)
 {
   return w->size;
+}
+
+int
+blob_writer_sync (struct blob_writer *w)
+{
+  return fsync (w->fd);
 }
 
 void
@@ -716,6 +734,10 @@ fill_store_image (struct muelle_store *store, const struct oci_image_descriptor 
   img->manifest_digest = strdup (desc->digest ? desc->digest : "");
   img->media_type = desc->media_type ? strdup (desc->media_type) : NULL;
   img->size = desc->size;
+  /* An index has one image per platform: the caller picks one
+     (image_select_platform), nothing to warn about here.  */
+  if (media_type_is_index (desc->media_type))
+    return 0;
   if (store_load_image (store, desc, &manifest, &config, err) < 0)
     return -1;
   img->config_digest = strdup (manifest->config->digest);
@@ -967,29 +989,80 @@ remove_unlisted (int dirfd, const char *dirname, const struct digest_set *keep, 
   return removed;
 }
 
-/* The diff_ids of every image: the layer cache entries to keep.  */
+static int mark_layers_of (struct muelle_store *store, const struct oci_image_descriptor *desc,
+                           struct digest_set *set, int depth, estiba_error_t *err);
+
+/* The images of an index: those whose manifest is in the store (a pull
+   keeps only the platforms it needed).  */
+static int
+mark_layers_of_index (struct muelle_store *store, const struct oci_image_descriptor *desc,
+                      struct digest_set *set, int depth, estiba_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  cleanup_free char *perr = NULL;
+  struct oci_image_index *index;
+  size_t len, i;
+  int ret = 0;
+
+  if (depth > 8)
+    return estiba_error (err, 0, "index %s: nested too deeply", desc->digest);
+  if (store_read_blob (store, desc->digest, &data, &len, err) < 0)
+    return -1;
+  index = oci_image_index_parse_data (data, len, desc->digest, &perr);
+  if (index == NULL)
+    return estiba_error (err, 0, "index %s", perr ? perr : desc->digest);
+  for (i = 0; i < index->manifests_len && ret == 0; i++)
+    if (store_has_blob (store, index->manifests[i].digest) == 1)
+      ret = mark_layers_of (store, &index->manifests[i], set, depth + 1, err);
+  oci_image_index_free (index);
+  return ret;
+}
+
+/* The diff_ids of the image(s) desc points at: the entries of the
+   unpacked layer caches (cache/layers, cache/overlay) to keep.  */
+static int
+mark_layers_of (struct muelle_store *store, const struct oci_image_descriptor *desc, struct digest_set *set,
+                int depth, estiba_error_t *err)
+{
+  struct oci_image_config *config = NULL;
+  size_t j;
+
+  if (media_type_is_index (desc->media_type))
+    return mark_layers_of_index (store, desc, set, depth, err);
+  if (store_load_image (store, desc, NULL, &config, err) < 0)
+    return -1;
+  for (j = 0; config->rootfs && j < config->rootfs->diff_ids_len; j++)
+    if (digest_set_add (set, config->rootfs->diff_ids[j]) < 0)
+      {
+        oci_image_config_free (config);
+        return estiba_error (err, ENOMEM, "prune");
+      }
+  oci_image_config_free (config);
+  return 0;
+}
+
 static int
 mark_cached_layers (struct muelle_store *store, const struct oci_image_index *index, struct digest_set *set,
                     estiba_error_t *err)
 {
-  size_t i, j;
+  size_t i;
 
   for (i = 0; i < index->manifests_len; i++)
-    {
-      struct oci_image_config *config = NULL;
-      if (media_type_is_index (index->manifests[i].media_type))
-        continue;
-      if (store_load_image (store, &index->manifests[i], NULL, &config, err) < 0)
-        return -1;
-      for (j = 0; config->rootfs && j < config->rootfs->diff_ids_len; j++)
-        if (digest_set_add (set, config->rootfs->diff_ids[j]) < 0)
-          {
-            oci_image_config_free (config);
-            return estiba_error (err, ENOMEM, "prune");
-          }
-      oci_image_config_free (config);
-    }
+    if (mark_layers_of (store, &index->manifests[i], set, 0, err) < 0)
+      return -1;
   return 0;
+}
+
+/* remove_unlisted for a directory that may not exist yet.  */
+static int
+remove_unlisted_if_present (int dirfd, const char *dirname, const struct digest_set *keep,
+                            estiba_error_t *err)
+{
+  struct stat st;
+
+  if (fstatat (dirfd, dirname, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+    return 0;
+  return remove_unlisted (dirfd, dirname, keep, NULL, err);
 }
 
 int
@@ -1010,6 +1083,9 @@ store_prune (struct muelle_store *store, int64_t *bytes_freed, estiba_error_t *e
     goto out;
   ret = remove_unlisted (store->root_fd, "blobs/sha256", &keep, &bytes, err);
   if (ret >= 0 && remove_unlisted (store->root_fd, "cache/layers", &keep_layers, NULL, err) < 0)
+    ret = -1;
+  /* muelle build's overlay-format copies of layers, by diff_id too.  */
+  if (ret >= 0 && remove_unlisted_if_present (store->root_fd, "cache/overlay", &keep_layers, err) < 0)
     ret = -1;
   /* Nobody else holds the store (exclusive lock): temp files are stale.  */
   if (ret >= 0 && remove_unlisted (store->root_fd, "tmp", NULL, NULL, err) < 0)

@@ -54,6 +54,10 @@ int blob_writer_commit (struct blob_writer *w, const char *expected_digest, int6
 void blob_writer_abort (struct blob_writer *w);
 /* Bytes written so far.  */
 int64_t blob_writer_size (const struct blob_writer *w);
+/* fsync the data written so far (commit syncs again, then cheaply): lets
+ * a caller overlap the syncs of several blobs, each from its own thread.
+ * Touches only this writer's file.  */
+int blob_writer_sync (struct blob_writer *w);
 
 /* Write a whole buffer as a blob (same checks as the writer).  */
 int store_put_blob (struct muelle_store *store, const void *data, size_t len, const char *expected_digest,

@@ -81,6 +81,36 @@ is "$(tar -tvzf "$ROOT/blobs/sha256/${layer#sha256:}" | awk '{print $4" "$5}' | 
 SOURCE_DATE_EPOCH=1700000000 build -q "$ctx"
 is "$IMAGE" "$epoch" "and the build is reproducible with it"
 
+# muelle prune: the step cache keeps the entries that can still hit.
+third=("$MUELLE" --root "$TEST_TMP/store3")
+"${third[@]}" load -i "$TEST_TMP/busybox.tar" >/dev/null
+for name in keep drop; do
+  dockerfile "$TEST_TMP/$name" <<EOF2
+FROM busybox
+RUN --mount=type=cache,target=/cache,id=$name echo $name >/$name; touch /cache/$name
+WORKDIR /tmp
+EOF2
+  run_cmd "${third[@]}" build -q -t "$name" "$TEST_TMP/$name"
+  is "$status" 0 "store3: $name builds"
+  [ "$name" != keep ] || keep_id=$output
+done
+entries () { find "$TEST_TMP/store3/$1" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+is "$(entries build/cache) $(entries cache/overlay)" "4 3" \
+  "4 step cache entries (2 RUN, 2 WORKDIR without layer), 3 overlay copies (busybox, 2 RUN layers)"
+"${third[@]}" rmi drop >/dev/null
+mkdir -p "$TEST_TMP/store3/build/tmp/rootfs-stale"
+run_cmd "${third[@]}" prune
+is "$status" 0 "prune succeeds"
+like "$output" "Removed [0-9]+ build cache entries" "and counts the build cache entries it removed"
+is "$(entries build/cache) $(entries cache/overlay)" "3 2" \
+  "the dropped image's RUN step and overlay copy are gone; WORKDIR entries without layer stay"
+is "$(entries build/run-cache) $(entries build/tmp)" "0 0" "cache mounts and stale scratch directories are removed"
+run_cmd "${third[@]}" build "$TEST_TMP/keep"
+is "$(printf '%s\n' "$output" | grep -c 'CACHED')" 2 "the kept image rebuilds fully cached"
+like "$output" "$keep_id" "into the same image"
+run_cmd "${third[@]}" build "$TEST_TMP/drop"
+is "$(printf '%s\n' "$output" | grep -c 'CACHED')" 1 "the dropped image's RUN runs again (its WORKDIR stays cached)"
+
 build -q --timestamp-now "$ctx"
 created=$(config "$IMAGE" '.created' | tr -d '"')
 now=$(date -u +%s)

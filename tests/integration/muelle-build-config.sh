@@ -69,6 +69,23 @@ is "$output" "hello muelle from /srv/app as 1000:1001" "with its env, workdir, u
 run_image child /bin/sh -c 'cat /onbuild; stat -c "%u:%g %a" /srv/app'
 is "$output" "$(printf 'onbuild-ran\n1000:1001 755')" \
   "the ONBUILD RUN trigger ran; WORKDIR created the directory, owned by USER"
+run_image child /bin/sh -c 'stat -c "%n %u:%g %a %F" /data /cache /logs; ls -A /data'
+is "$output" "$(printf '/data 0:0 755 directory\n/cache 0:0 755 directory\n/logs 0:0 755 directory')" \
+  "VOLUME created its directories, empty, root's, 755 (as buildah)"
+is "$(config child '[.history[] | select(.created_by | startswith("VOLUME")) | .empty_layer]')" '[null,null]' \
+  "each VOLUME that creates a directory is a layer"
+
+# A VOLUME on existing directories leaves them alone and adds no layer.
+dockerfile "$TEST_TMP/vol" <<'EOF2'
+FROM busybox
+VOLUME /tmp ./home/tester/
+EOF2
+build -q -t vol "$TEST_TMP/vol"
+is "$status" 0 "VOLUME on existing directories builds"
+is "$(config vol '[.history[-1].empty_layer, (.rootfs.diff_ids | length)]')" \
+  "[true,$(config busybox '.rootfs.diff_ids | length')]" "and adds no layer"
+run_image vol /bin/sh -c 'stat -c "%n %u:%g %a" /tmp /home/tester'
+is "$output" "$(printf '/tmp 0:0 1777\n/home/tester 1000:1000 755')" "the directories are unchanged"
 
 # ENTRYPOINT resets an inherited CMD, not one set before it in the stage.
 dockerfile "$TEST_TMP/ep" <<'EOF2'

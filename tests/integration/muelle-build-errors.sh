@@ -69,6 +69,10 @@ check_error bad-stopsignal '^muelle: Dockerfile:2: .*SIGNOPE' <<'EOF2'
 FROM busybox
 STOPSIGNAL SIGNOPE
 EOF2
+check_error volume-on-file '^muelle: Dockerfile:2: VOLUME: /etc/passwd exists and is not a directory' <<'EOF2'
+FROM busybox
+VOLUME /data /etc/passwd
+EOF2
 check_error undefined-var-required '^muelle: Dockerfile:2: .*' <<'EOF2'
 FROM busybox
 ENV X=${NOPE:?must be set}

@@ -33,6 +33,7 @@ is "$(jq -c .process.args "$TEST_TMP/b/config.json")" '["/bin/echo","hello from 
   "process.args from Cmd"
 is "$(jq -r .root.path "$TEST_TMP/b/config.json")" rootfs "root.path is rootfs"
 is "$(ls "$TEST_TMP/b")" "$(printf 'config.json\nrootfs')" "nothing else in the bundle"
+is "$(ls -A "$ROOT/cache/layers")" "" "a layer's first bundle comes straight from its blob: no cache entry yet"
 is "$(stat -c '%u:%g %a' "$TEST_TMP/b/rootfs/data/file")" "1000:1001 4750" "owner and set-uid mode kept"
 is "$(stat -c %i "$TEST_TMP/b/rootfs/data/file")" "$(stat -c %i "$TEST_TMP/b/rootfs/data/hardlink")" "hardlink kept"
 is "$(stat -c %F "$TEST_TMP/b/rootfs/data/null")" "character special file" "device node created"
@@ -141,8 +142,11 @@ if command -v umoci >/dev/null && command -v skopeo >/dev/null; then
   check "whiteout removed /bin/ls" test ! -e "$TEST_TMP/mb2/rootfs/bin/ls"
   check "whiteout removed a directory" test ! -e "$TEST_TMP/mb2/rootfs/data/sub"
   is "$(listing "$TEST_TMP/mb2/rootfs")" "$(listing "$TEST_TMP/ub2/rootfs")" "two layers: muelle bundle == umoci unpack"
+  # The second bundle of the whiteout layer fills the layer cache and copies from it.
+  run_cmd "${M[@]}" bundle two "$TEST_TMP/mb3"
+  is "$(listing "$TEST_TMP/mb3/rootfs")" "$(listing "$TEST_TMP/ub2/rootfs")" "two layers through the cache == umoci unpack"
 else
-  skip "umoci or skopeo is not installed" 11
+  skip "umoci or skopeo is not installed" 12
 fi
 
 # The layer cache: each layer is unpacked once, by diff_id.

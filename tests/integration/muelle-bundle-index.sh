@@ -88,6 +88,45 @@ run_cmd "${M[@]}" bundle dlist "$TEST_TMP/b4"
 is "$status" 0 "bundle of a Docker manifest list exits 0"
 check "the host image was unpacked" test -x "$TEST_TMP/b4/rootfs/bin/busybox"
 
+# inspect and history of an index show the platform's image.
+host_cfg=$("${M[@]}" inspect --type config host-img | jq -c .)
+other_cfg=$("${M[@]}" inspect --type config other-img | jq -c .)
+for name in multi dlist; do
+  run_cmd "${M[@]}" inspect --type config "$name"
+  is "$(jq -c . <<<"$output")" "$host_cfg" "inspect $name: the host platform's config"
+done
+run_cmd "${M[@]}" inspect multi
+is "$(jq -r '.Digest + " " + .IndexDigest + " " + (.RepoTags | join(","))' <<<"$output")" \
+  "$host_m $(manifest_of multi) docker.io/library/multi:latest" "inspect: Digest of the manifest, IndexDigest, RepoTags"
+run_cmd "${M[@]}" inspect --type config --platform "linux/$other_arch" multi
+is "$(jq -c . <<<"$output")" "$other_cfg" "inspect --platform linux/$other_arch: that platform's config"
+run_cmd "${M[@]}" history --format json multi
+is "$(jq -r '.[0].id' <<<"$output")" "$(jq -r .Id < <("${M[@]}" inspect host-img))" "history: the host image's"
+run_cmd "${M[@]}" history --format json --platform "linux/$other_arch" multi
+is "$(jq -r '.[0].id' <<<"$output")" "$(jq -r .Id < <("${M[@]}" inspect other-img))" "history --platform"
+run_cmd "${M[@]}" history --platform linux/mips64le multi
+isnt "$status" 0 "history of an absent platform fails"
+like "$output" "no image for platform linux/mips64le" "naming the platform"
+run_cmd "${M[@]}" images --format json
+is "$(jq -r '.[] | select(.Name == "docker.io/library/multi:latest") | .Id' <<<"$output")" \
+  "$(jq -r .Id < <("${M[@]}" inspect host-img))" "images: an index shows the host image's id, without a warning"
+# prune keeps the unpacked layers of an image that only an index names,
+# and removes those of no image (entries made by hand: which bundle fills
+# the cache is not the point here).
+"${M[@]}" rmi host-img >/dev/null
+host_diff=$("${M[@]}" inspect --type config multi | jq -r '.rootfs.diff_ids[0]')
+orphan=$(printf orphan | sha256sum | cut -d' ' -f1)
+mkdir -p "$ROOT/cache/layers/${host_diff#sha256:}" "$ROOT/cache/layers/$orphan" \
+  "$ROOT/cache/overlay/${host_diff#sha256:}" "$ROOT/cache/overlay/$orphan"
+run_cmd "${M[@]}" prune
+is "$status" 0 "prune with an index in the store"
+check "it keeps the layer cache entry of the index's image" test -d "$ROOT/cache/layers/${host_diff#sha256:}"
+check "and its overlay cache entry" test -d "$ROOT/cache/overlay/${host_diff#sha256:}"
+check "it removes a layer cache entry no image uses" test ! -e "$ROOT/cache/layers/$orphan"
+check "and such an overlay cache entry" test ! -e "$ROOT/cache/overlay/$orphan"
+run_cmd "${M[@]}" inspect --platform linux multi
+like "$output" '^muelle: inspect: --platform.*linux' "inspect: a bad --platform is refused"
+
 # Malformed documents in the store.  expect_bad NAME WHAT PATTERN
 expect_bad ()
 {
