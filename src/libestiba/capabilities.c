@@ -129,6 +129,10 @@ warn_unknown (const struct oci_capabilities *c)
     estiba_warn ("process.capabilities: ignoring capabilities this kernel does not have: %s", unknown);
 }
 
+/* One PR_CAPBSET_DROP per capability c does not list, without reading
+ * the set first: dropping one that is already gone is a no-op.  Only
+ * when a drop is refused (no CAP_SETPCAP) does it matter whether the
+ * capability was there at all.  */
 static int
 drop_bounding (const struct oci_capabilities *c, estiba_error_t *err)
 {
@@ -136,13 +140,14 @@ drop_bounding (const struct oci_capabilities *c, estiba_error_t *err)
 
   for (cap = 0; cap <= last; cap++)
     {
-      if (lists (c ? c->bounding : NULL, cap) || prctl (PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
+      if (lists (c ? c->bounding : NULL, cap) || prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
         continue;
-      if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-        {
-          cleanup_free char *name = cap_to_name (cap);
-          return estiba_error_errno (err, "process.capabilities.bounding: drop %s", name ? name : "?");
-        }
+      if (errno == EPERM && prctl (PR_CAPBSET_READ, cap, 0, 0, 0) == 0)
+        continue;
+      {
+        cleanup_free char *name = cap_to_name (cap);
+        return estiba_error_errno (err, "process.capabilities.bounding: drop %s", name ? name : "?");
+      }
     }
   return 0;
 }
@@ -220,15 +225,28 @@ set_ambient (const struct oci_capabilities *c, estiba_error_t *err)
   return 0;
 }
 
+static int
+apply_sets (const struct oci_capabilities *c, bool keep_for_user_change, estiba_error_t *err)
+{
+  if (!keep_for_user_change && prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    return estiba_error_errno (err, "prctl PR_SET_KEEPCAPS");
+  if (set_main_sets (c, err) < 0)
+    return -1;
+  return set_ambient (c, err);
+}
+
 int
 capabilities_apply (const struct oci_capabilities *c, bool keep_for_user_change, estiba_error_t *err)
 {
   warn_unknown (c);
   if (drop_bounding (c, err) < 0)
     return -1;
-  if (!keep_for_user_change && prctl (PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-    return estiba_error_errno (err, "prctl PR_SET_KEEPCAPS");
-  if (set_main_sets (c, err) < 0)
-    return -1;
-  return set_ambient (c, err);
+  return apply_sets (c, keep_for_user_change, err);
+}
+
+int
+capabilities_apply_after_user_change (const struct oci_capabilities *c, estiba_error_t *err)
+{
+  warn_unknown (c);
+  return apply_sets (c, false, err);
 }

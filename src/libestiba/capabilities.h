@@ -3,7 +3,7 @@
  *
  *   capabilities_prepare_user_change (caps, err);   // still uid 0
  *   apply_user_and_groups (...);                    // setuid keeps caps
- *   capabilities_apply (caps, false, err);
+ *   capabilities_apply_after_user_change (caps, err);
  *
  * (Without a user change, capabilities_apply alone is enough.)
  *
@@ -52,5 +52,10 @@ int capabilities_prepare_user_change (const struct oci_capabilities *c, estiba_e
  * PR_SET_KEEPCAPS unless keep_for_user_change (when yet another uid
  * change follows).  */
 int capabilities_apply (const struct oci_capabilities *c, bool keep_for_user_change, estiba_error_t *err);
+
+/* The second half of the dance above: capabilities_apply without going
+ * over the bounding set again, which capabilities_prepare_user_change
+ * has already made c's (that pass is ~40 prctl calls per start).  */
+int capabilities_apply_after_user_change (const struct oci_capabilities *c, estiba_error_t *err);
 
 #endif

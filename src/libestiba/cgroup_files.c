@@ -12,22 +12,59 @@
 
 #include "cleanup.h"
 
+/* Whether dir is (below) the mount point of the v1 hierarchy holding the
+ * controller a file name starts with ("memory" for memory.max): the mount
+ * point is named after its controllers ("/memory/", "/cpu,cpuacct/").
+ * Never for cgroup.*: those are in every hierarchy.  */
+static bool
+in_hierarchy_of (const char *dir, const char *name)
+{
+  size_t len = strcspn (name, ".");
+  const char *p = dir;
+
+  if (name[len] != '.' || len == 0 || strncmp (name, "cgroup.", 7) == 0)
+    return false;
+  while (*p)
+    {
+      size_t tok = strcspn (p, "/,");
+      if (tok == len && strncmp (p, name, len) == 0)
+        return true;
+      p += tok;
+      p += *p != '\0';
+    }
+  return false;
+}
+
+static char *
+path_if_exists (const char *dir, const char *name)
+{
+  char *path = NULL;
+
+  if (asprintf (&path, "%s/%s", dir, name) < 0)
+    return NULL;
+  if (access (path, F_OK) == 0)
+    return path;
+  free (path);
+  return NULL;
+}
+
 char *
 cgroup_file_find (char *const *dirs, const char *name)
 {
+  char *path;
   size_t i;
 
   if (strchr (name, '/') != NULL)
     return NULL;
+  /* A controller's files exist in one hierarchy only: probing the one
+   * named after it first spares an access() per other hierarchy (up to
+   * ten on a v1 host, for every control file read or written).  */
   for (i = 0; dirs && dirs[i]; i++)
-    {
-      char *path = NULL;
-      if (asprintf (&path, "%s/%s", dirs[i], name) < 0)
-        return NULL;
-      if (access (path, F_OK) == 0)
-        return path;
-      free (path);
-    }
+    if (in_hierarchy_of (dirs[i], name) && (path = path_if_exists (dirs[i], name)) != NULL)
+      return path;
+  for (i = 0; dirs && dirs[i]; i++)
+    if (!in_hierarchy_of (dirs[i], name) && (path = path_if_exists (dirs[i], name)) != NULL)
+      return path;
   return NULL;
 }
 
@@ -98,15 +135,20 @@ cgroup_file_read_i64 (char *const *dirs, const char *name, long long *value)
 const char *
 cgroup_v2_dir (char *const *dirs)
 {
-  size_t i;
+  size_t n = 0;
 
-  for (i = 0; dirs && dirs[i]; i++)
+  /* From the end: the unified hierarchy is listed last (as in
+   * /proc/self/cgroup, "0::"), so a hybrid host finds it with one
+   * access() instead of one per v1 hierarchy.  There is at most one.  */
+  while (dirs && dirs[n])
+    n++;
+  while (n-- > 0)
     {
       cleanup_free char *path = NULL;
-      if (asprintf (&path, "%s/cgroup.controllers", dirs[i]) < 0)
+      if (asprintf (&path, "%s/cgroup.controllers", dirs[n]) < 0)
         return NULL;
       if (access (path, F_OK) == 0)
-        return dirs[i];
+        return dirs[n];
     }
   return NULL;
 }

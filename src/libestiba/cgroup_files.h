@@ -11,7 +11,8 @@
 #include "error.h"
 
 /* Absolute path of name in the first directory that has it (malloc'd), or
- * NULL.  */
+ * NULL.  The directory of the v1 hierarchy named after the file's
+ * controller is tried first (a controller lives in one hierarchy only).  */
 char *cgroup_file_find (char *const *dirs, const char *name);
 
 /* Whether some directory has name.  */

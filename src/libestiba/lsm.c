@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
-#include <selinux/selinux.h>
 
 bool
 lsm_apparmor_enabled (void)
@@ -33,15 +33,53 @@ lsm_apparmor_enabled (void)
   return buf[0] == 'Y';
 }
 
+/* What libselinux's is_selinux_enabled answers, without linking it (its
+ * loader and constructor cost every estiba process ~1 ms of CPU, for two
+ * calls only a labelled config needs): a writable selinuxfs at one of its
+ * usual mount points (a read-only one is how a container is told SELinux
+ * is off) and a policy configuration in /etc/selinux.  libselinux also
+ * searches /proc/mounts for a selinuxfs mounted elsewhere; runc's
+ * go-selinux looks at the same two places first.  */
+static bool
+probe_selinux (void)
+{
+  static const char *const mount_points[] = { "/sys/fs/selinux", "/selinux" };
+  size_t i;
+
+  for (i = 0; i < sizeof mount_points / sizeof mount_points[0]; i++)
+    {
+      struct statfs sfs;
+      struct statvfs vfs;
+
+      if (statfs (mount_points[i], &sfs) < 0 || sfs.f_type != SELINUX_MAGIC)
+        continue;
+      if (statvfs (mount_points[i], &vfs) < 0 || (vfs.f_flag & ST_RDONLY))
+        return false;
+      return access ("/etc/selinux/config", F_OK) == 0;
+    }
+  return false;
+}
+
+/* The answer is the host's, so it is taken once per process, the first
+ * time a label is met: at create/exec validation (lsm_validate_*), in the
+ * host's mount namespace; the container's init, forked after that, asks
+ * again after pivot_root, where /sys/fs/selinux would be the container's.
+ * (libselinux keeps the same fact in a global, set by its constructor.)  */
+static int selinux_on = -1;
+
 bool
 lsm_selinux_enabled (void)
 {
-  return is_selinux_enabled () > 0;
+  if (selinux_on < 0)
+    selinux_on = probe_selinux ();
+  return selinux_on;
 }
 
 int
 lsm_validate_process (const struct oci_process *p, estiba_error_t *err)
 {
+  if (p && p->selinux_label && *p->selinux_label)
+    (void) lsm_selinux_enabled (); /* decided here, on the host: see above */
   if (p && p->apparmor_profile && *p->apparmor_profile && !lsm_apparmor_enabled ())
     return estiba_error (
       err, EINVAL, "process.apparmorProfile: profile '%s' specified but AppArmor is not enabled on the host",
@@ -130,6 +168,8 @@ lsm_validate_config (const struct oci_config *c, estiba_error_t *err)
 
   if (lsm_validate_process (c->process, err) < 0)
     return -1;
+  if (c->linux_ && c->linux_->mount_label && *c->linux_->mount_label)
+    (void) lsm_selinux_enabled (); /* decided here, on the host: see above */
   for (i = 0; i < c->mounts_len; i++)
     if (check_proc_mount (&c->mounts[i], i, err) < 0)
       return -1;
@@ -206,9 +246,9 @@ apply_selinux (const char *label, estiba_error_t *err)
   /* Not setexeccon: libselinux would write to whatever /proc is.  */
   if (write_attr ("exec", label, "process.selinuxLabel", err) < 0)
     return -1;
-  if (setkeycreatecon (label) < 0)
-    return estiba_error_errno (err, "process.selinuxLabel: set the key label '%s'", label);
-  return 0;
+  /* What setkeycreatecon does (and runc's go-selinux), through the same
+   * procfs-checked open.  */
+  return write_attr ("keycreate", label, "process.selinuxLabel: key label", err);
 }
 
 int

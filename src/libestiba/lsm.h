@@ -7,10 +7,11 @@
  * profile is a config error, as in runc ("apparmor profile specified but
  * AppArmor is not enabled on the host").
  *
- * SELinux: through libselinux.  Where SELinux is off (no selinuxfs, like
- * this build host) labels are ignored, as runc and crun do; where it is
- * on, the process label is set as the exec label and the key label (the
- * session keyring is created with the process label, as runc does).
+ * SELinux: natively, as runc's go-selinux does (libselinux is not linked:
+ * see lsm.c).  Where SELinux is off (no selinuxfs, like this build host)
+ * labels are ignored, as runc and crun do; where it is on, the process
+ * label is set as the exec label and the key label (the session keyring
+ * is created with the process label, as runc does).
  *
  * Every write to a /proc attr file goes through lsm_open_proc_attr,
  * which checks (fstatfs) that the fd really is on procfs: a container
@@ -28,7 +29,9 @@
 /* Whether the running kernel has AppArmor enabled.  */
 bool lsm_apparmor_enabled (void);
 
-/* Whether SELinux is enabled (selinuxfs mounted, a policy loaded).  */
+/* Whether SELinux is enabled on the host (a writable selinuxfs, a policy
+ * configuration).  Decided once per process, by the first call: the
+ * validation calls it on the host when a config has a label.  */
 bool lsm_selinux_enabled (void);
 
 /* The config-time checks of one process (create and exec): a profile

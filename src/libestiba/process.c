@@ -145,7 +145,7 @@ apply_identity (const struct process_setup *s, bool cwd_done, estiba_error_t *er
     return -1;
   if (apply_user_and_groups (p->user, s->setgroups_allowed, err) < 0)
     return -1;
-  if (capabilities_apply (p->capabilities, false, err) < 0)
+  if (capabilities_apply_after_user_change (p->capabilities, err) < 0)
     return -1;
   /* A cwd only the container user may enter is entered after the user
    * change, as runc does.  */
