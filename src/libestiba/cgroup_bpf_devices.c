@@ -6,10 +6,13 @@
  * requested access (BPF_DEVCG_ACC_MKNOD/READ/WRITE) in its high 16 bits,
  * then major and minor; the program returns 1 to allow, 0 to deny.
  *
- * The rules are checked from the last to the first, so the last rule that
- * matches decides, as when v1 applies them in order; a request matches a
- * rule when the type, major and minor match (or are wildcards) and every
- * requested access is among the rule's.  */
+ * The rules are checked from the last to the first, so for each requested
+ * access the last rule that names it for the device decides, as when v1
+ * applies them in order (a later "deny c 1:3 w" takes w away from an
+ * earlier "allow c 1:3 rwm"; "allow c 1:3 r" and "allow c 1:3 w" add up to
+ * rw).  r2 holds the requested accesses no rule has decided yet: a
+ * matching deny that names one of them denies, a matching allow removes
+ * its accesses and allows once none is left.  */
 #include <config.h>
 #include "cgroup_devices.h"
 
@@ -107,26 +110,43 @@ emit_prologue (struct program *p)
            : 0;
 }
 
-/* One rule: fall through to the next block unless it matches, else
- * return its verdict.  */
+/* The accesses of a rule that matches the device: a deny naming an
+ * undecided access denies; an allow decides its accesses and allows when
+ * none is left undecided.  Otherwise fall through to the next rule.  */
+static int
+emit_rule_access (struct program *p, bool allow, int32_t acc)
+{
+  const int32_t all = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
+
+  if (acc == all)
+    return emit_return (p, allow ? 1 : 0);
+  if (!allow)
+    {
+      if (emit (p, BPF_ALU64 | BPF_MOV | BPF_X, R6, R2, 0, 0) < 0
+          || emit (p, BPF_ALU64 | BPF_AND | BPF_K, R6, 0, 0, acc) < 0
+          || emit (p, BPF_JMP | BPF_JEQ | BPF_K, R6, 0, TO_NEXT_RULE, 0) < 0)
+        return -1;
+      return emit_return (p, 0);
+    }
+  if (emit (p, BPF_ALU64 | BPF_AND | BPF_K, R2, 0, 0, ~acc & all) < 0 || emit_jne (p, R2, 0) < 0)
+    return -1;
+  return emit_return (p, 1);
+}
+
+/* One rule: fall through to the next block unless it matches the device,
+ * else decide its accesses.  */
 static int
 emit_rule (struct program *p, const struct cgroup_device_rule *r)
 {
   size_t start = p->len, i;
-  int32_t acc = access_bits (r->access);
-  const int32_t all = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 
   if (r->type != 'a' && emit_jne (p, R3, r->type == 'c' ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK) < 0)
-    return -1;
-  if (acc != all
-      && (emit (p, BPF_ALU64 | BPF_MOV | BPF_X, R6, R2, 0, 0) < 0
-          || emit (p, BPF_ALU64 | BPF_AND | BPF_K, R6, 0, 0, ~acc & all) < 0 || emit_jne (p, R6, 0) < 0))
     return -1;
   if (r->type != 'a' && r->major >= 0 && emit_jne (p, R4, (int32_t) r->major) < 0)
     return -1;
   if (r->type != 'a' && r->minor >= 0 && emit_jne (p, R5, (int32_t) r->minor) < 0)
     return -1;
-  if (emit_return (p, r->allow ? 1 : 0) < 0)
+  if (emit_rule_access (p, r->allow, access_bits (r->access)) < 0)
     return -1;
   for (i = start; i < p->len; i++)
     if (p->insns[i].off == TO_NEXT_RULE)

@@ -103,10 +103,12 @@ cgroup_weight_to_shares (uint64_t weight)
     return 2;
   if (weight >= 10000)
     return 262144;
-  /* l^2 + 125 l - 612 (log10 weight + 7/34) = 0, the positive root.  */
+  /* l^2 + 125 l - 612 (log10 weight + 7/34) = 0, the positive root.
+   * Rounded down, not to the nearest: shares_to_weight rounds up, and
+   * gives back this weight only for shares at or below the exact root.  */
   c = 612 * (ln_ld ((long double) weight) / LN10 + 7.0L / 34);
   l = (-125 + sqrt_ld (125.0L * 125 + 4 * c)) / 2;
-  s = (uint64_t) (exp_ld (l * LN2) + 0.5L);
+  s = (uint64_t) (exp_ld (l * LN2) + SLACK);
   return s < 2 ? 2 : s > 262144 ? 262144 : s;
 }
 

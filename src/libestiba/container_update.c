@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup_resources.h"
+#include "cgroup_systemd.h"
 #include "cgroup_update.h"
 #include "cleanup.h"
 #include "container.h"
@@ -66,7 +67,8 @@ update_locked (struct container *c, const struct oci_linux_resources *res, estib
       OCI_SET (&memory, limit, config->linux_->resources->memory->limit);
       effective.memory = &memory;
     }
-  if (cgroup_apply_resources (c->st.cgroup_paths, &effective, NULL, false, err) < 0)
+  if (cgroup_apply_resources (c->st.cgroup_paths, &effective, NULL, false, err) < 0
+      || cgroup_systemd_update (c->dir, config->linux_->resources, err) < 0)
     goto out;
   json = oci_config_generate (config, false, &perr);
   if (json == NULL)

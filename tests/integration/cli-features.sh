@@ -61,7 +61,9 @@ jq_true "apparmor, selinux, netDevices, intelRdt, mountExtensions.idmap are {ena
 jq_true "apparmor is not claimed (estiba has no AppArmor support)" '.linux.apparmor.enabled != true'
 jq_true "memoryPolicy modes and flags are arrays of MPOL names" \
   '(.linux.memoryPolicy // {}) | ((.modes // []) + (.flags // [])) | all(test("^MPOL_"))'
-jq_true "systemd cgroups are not claimed (no systemd support)" '.linux.cgroup.systemd != true and .linux.cgroup.systemdUser != true'
+jq_true "cgroup v1, v2 and systemd are claimed (tested on this host and in the VM tier)" \
+  '.linux.cgroup.v1 == true and .linux.cgroup.v2 == true and .linux.cgroup.systemd == true'
+jq_true "systemd user (rootless) cgroups are not claimed" '.linux.cgroup.systemdUser != true'
 
 # The annotations runc also gives, with estiba's own keys.
 lsv=$(pkg-config --modversion libseccomp 2>/dev/null || true)

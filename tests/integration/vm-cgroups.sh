@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test-timeout: 600
 # The pure cgroup v2 and pure v1 layouts, which this hybrid host cannot
 # show: tests/vm/run.sh boots Debian 12's own kernel under qemu (TCG) twice,
 # once with cgroup2 alone at /sys/fs/cgroup and every controller enabled,
@@ -18,45 +19,12 @@
 require_root
 require_cmd jq
 
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
-if ! echo quit | timeout 20 qemu-system-x86_64 -accel tcg -M none -display none -monitor stdio -S >/dev/null 2>&1; then
-  skip_all "qemu-system-x86_64 cannot start here"
-fi
-kdir=$("$SRCDIR/tests/vm/kernel.sh" 2>"$TEST_TMP/kernel.err") ||
-  skip_all "cannot fetch Debian's kernel: $(tail -1 "$TEST_TMP/kernel.err")"
-diag "kernel: $kdir"
-
-# report MODE LOG: the VM's lines as this file's TAP.
-report ()
-{
-  local mode=$1 log=$2 line pending=() ended=0
-  flush ()
-  {
-    [ ${#pending[@]} -eq 0 ] || diag "${pending[@]}"
-    pending=()
-  }
-  while IFS= read -r line; do
-    line=${line%$'\r'}
-    line=${line##*VMTAP }
-    case $line in
-      "ok - "*) flush; pass "${line#ok - }" ;;
-      "not ok - "*) flush; fail "${line#not ok - }" ;;
-      "skip - "*) flush; skip "${line#skip - }" ;;
-      "# "*) pending+=("${line#\# }") ;;
-      "end $mode") ended=1 ;;
-    esac
-  done < <(grep -a 'VMTAP ' "$log")
-  flush
-  if [ "$ended" -eq 1 ]; then
-    pass "$mode: the VM ran every check"
-  else
-    fail "$mode: the VM ran every check" "$(tail -n 30 "$log")"
-  fi
-}
+. "$SRCDIR/tests/vm/report.sh"
+vm_require
 
 for mode in v2 v1; do
   mkdir -p "$TEST_TMP/$mode"
-  ESTIBA_VM_TIMEOUT=120 "$SRCDIR/tests/vm/run.sh" "$mode" "$TEST_TMP/$mode" >"$TEST_TMP/$mode.log" 2>&1
+  ESTIBA_VM_TIMEOUT=240 "$SRCDIR/tests/vm/run.sh" "$mode" "$TEST_TMP/$mode" >"$TEST_TMP/$mode.log" 2>&1
   st=$?
   [ "$st" -eq 0 ] || diag "$mode: qemu exited with status $st"
   report "$mode" "$TEST_TMP/$mode.log"

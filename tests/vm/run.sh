@@ -3,8 +3,10 @@
 # needed) with an initramfs built here, holding busybox, $ESTIBA with its
 # shared libraries, a busybox rootfs and the bundles checks.sh runs, and
 # print the serial console (the VM's TAP lines are prefixed "VMTAP").
-# MODE is v2 (cgroup2 at /sys/fs/cgroup, every controller enabled) or v1
-# (one hierarchy per controller).  Exits 2 when qemu cannot start at all.
+# MODE is v2 (cgroup2 at /sys/fs/cgroup, every controller enabled), v1
+# (one hierarchy per controller) or systemd (the host's systemd as PID 1
+# on pure cgroup v2, running checks-systemd.sh as its one service).
+# Exits 2 when qemu cannot start at all.
 set -eu
 
 mode=$1
@@ -28,7 +30,8 @@ for m in fs/overlayfs/overlay.ko; do
   [ ! -f "$kdir/lib/modules/$kver/kernel/$m" ] || cp "$kdir/lib/modules/$kver/kernel/$m" "$root/modules/"
 done
 cp "$vmdir/init" "$root/init"
-cp "$vmdir/checks.sh" "$root/checks.sh"
+cp "$vmdir/checks.sh" "$vmdir/checks-systemd.sh" "$vmdir/tap.sh" "$root/"
+[ "$mode" != systemd ] || "$vmdir/systemd-root.sh" "$root"
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
 echo 'root:x:0:' >"$root/etc/group"
 
@@ -46,6 +49,8 @@ bundle ()
       | .linux.cgroupsPath = "/estiba-vm/" + $name | '"$filter" --arg name "$name" "$@" "$base" \
     >"$root/bundles/$name/config.json"
 }
+# The bundles of the mode's checks: checks.sh (v1, v2) or checks-systemd.sh.
+if [ "$mode" != systemd ]; then
 bundle plain '.process.args = ["echo", "hello from the container"]'
 bundle limits '.linux.resources += {memory: {limit: 67108864, swap: 134217728, reservation: 33554432},
   pids: {limit: 50}, cpu: {shares: 512, quota: 50000, period: 100000, cpus: "0", mems: "0"},
@@ -66,15 +71,30 @@ bundle devallow '.process.args = ["sh", "-c", $s] | .process.capabilities.boundi
   --arg s "$devscript"
 bundle unified '.linux.resources.unified = {"memory.max": "50331648", "pids.max": "33", "cpu.weight": "200"}'
 bundle badunified '.linux.resources.unified = {"memory.no_such_file": "1"}'
+else
+# --systemd-cgroup (checks-systemd.sh).
+bundle sdlimits '.linux.cgroupsPath = "system.slice:estiba:sd1"
+  | .linux.resources += {memory: {limit: 67108864}, pids: {limit: 50},
+    cpu: {shares: 512, quota: 50000, period: 100000, cpus: "0", mems: "0"}}'
+bundle sdplain '.linux.cgroupsPath = "estiba-test.slice:estiba:sd2" | .process.args = ["cat", "/proc/self/cgroup"]'
+bundle sddefault 'del(.linux.cgroupsPath)'
+bundle sdbadslice '.linux.cgroupsPath = "bad:estiba:sd3"'
+bundle sdbadname '.linux.cgroupsPath = "system.slice:estiba:a+b"'
+bundle sdslice '.linux.cgroupsPath = "system.slice:estiba:estiba-pod.slice" | .linux.resources.pids = {limit: 40}'
+bundle sdbadres '.linux.cgroupsPath = "system.slice:estiba:sd5" | .linux.resources.unified = {"memory.no_such_file": "1"}'
+fi
 
 (cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null) >"$work/initramfs.cpio"
+
+sdargs=
+[ "$mode" != systemd ] || sdargs="systemd.unified_cgroup_hierarchy=1 systemd.show_status=0 systemd.log_level=warning systemd.log_target=console"
 
 # -smp 2: multi-threaded TCG; the console is the first serial port.
 set +e
 timeout -k 5 "${ESTIBA_VM_TIMEOUT:-170}" qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 1024 \
   -nographic -no-reboot -monitor none -nic none \
   -kernel "$kdir/boot/vmlinuz-$kver" -initrd "$work/initramfs.cpio" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=3 estiba.cgroup=$mode" </dev/null
+  -append "console=ttyS0 panic=-1 quiet loglevel=3 estiba.cgroup=$mode $sdargs" </dev/null
 st=$?
 set -e
 exit $st
