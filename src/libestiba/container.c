@@ -4,13 +4,19 @@
  *   1. create validates the id and config, reserves <root>/<id> (mkdir:
  *      a duplicate id fails here), saves config.json there, creates the
  *      cgroup and forks stage 1 with one end of a SOCK_SEQPACKET pair.
- *   2. The runtime moves stage 1 into the cgroup and says GO; stage 1 joins
- *      and creates namespaces (asking the runtime to write the id maps of
- *      a new user namespace) and forks the init, whose pid it reports.
- *   3. The init builds the rootfs, sends the pty master when there is a
- *      terminal, and asks for the prestart/createRuntime hooks, which the
- *      runtime runs; it runs createContainer itself, pivots, and reports
- *      CREATED.  The runtime writes the state and the pid file and exits.
+ *   2. The runtime sets stage 1's initial CPU affinity and says GO; stage 1
+ *      joins and creates namespaces but the cgroup one (asking the runtime
+ *      to write the id maps of a new user namespace) and forks the init,
+ *      whose pid it reports.  Both stay in the runtime's cgroups.
+ *   3. The init builds the rootfs and sends the pty master when there is
+ *      a terminal.  When there are hooks, it asks for the prestart and
+ *      createRuntime ones, which the runtime runs, and runs createContainer
+ *      itself.  It pivots and reports CREATED.  On the way it asks the
+ *      runtime to move it into the container's cgroups (SYNC_CGROUP) and
+ *      then creates the cgroup namespace: as late as possible, so the
+ *      kernel memory of the setup is not charged to the container, but
+ *      before any hook runs and before the process attributes (scheduler)
+ *      are set.  The runtime writes the state and the pid file and exits.
  *   4. The init now blocks in accept() on <root>/<id>/start.sock.  `start`
  *      connects, removes the socket (so the container reads as "running"
  *      from then on) and says GO; the init runs startContainer hooks, the
@@ -392,20 +398,29 @@ create_rollback (struct create_run *r)
       kill (r->stage1, SIGKILL);
       waitpid (r->stage1, NULL, 0);
     }
+  if (r->state_dir)
+    cgroup_systemd_stop (r->state_dir, NULL);
   if (r->cgroup_dirs)
     cgroup_destroy (r->cgroup_dirs, NULL);
   if (r->state_dir)
     state_dir_remove (r->state_dir, NULL);
 }
 
+/* state.json's "owner" (runc's): the creator's name from the host's
+ * /etc/passwd, read directly.  getpwuid would go through NSS (the nscd
+ * socket, the modules' loading) on every create.  */
 static char *
 owner_name (void)
 {
-  struct passwd *pw = getpwuid (geteuid ());
+  cleanup_fclose FILE *f = fopen ("/etc/passwd", "re");
+  uid_t uid = geteuid ();
+  struct passwd *pw;
   char *s = NULL;
-  if (pw)
-    return strdup (pw->pw_name);
-  if (asprintf (&s, "#%d", (int) geteuid ()) < 0)
+
+  while (f && (pw = fgetpwent (f)) != NULL)
+    if (pw->pw_uid == uid)
+      return strdup (pw->pw_name);
+  if (asprintf (&s, "#%d", (int) uid) < 0)
     return NULL;
   return s;
 }
@@ -522,6 +537,34 @@ state_json_now (struct create_run *r, enum container_status status, char **json,
   return state_to_json (&r->st, status, false, json, err);
 }
 
+static const char *
+initial_cpu_affinity (const struct create_run *r)
+{
+  const struct oci_process *p = r->config->process;
+  return p && p->exec_cpu_affinity ? p->exec_cpu_affinity->initial : NULL;
+}
+
+static int
+apply_initial_cpu_affinity (const struct create_run *r, pid_t pid, estiba_error_t *err)
+{
+  const char *cpus = initial_cpu_affinity (r);
+
+  if (cpus && apply_cpu_affinity_pid (pid, cpus, err) < 0)
+    return estiba_error_wrap (err, "process.execCPUAffinity.initial");
+  return 0;
+}
+
+/* Step 3's SYNC_CGROUP: the init, its setup done, enters the container's
+ * cgroups.  Joining a cpuset resets the CPU affinity: the initial one is
+ * set again.  */
+static int
+move_init_into_cgroups (struct create_run *r, estiba_error_t *err)
+{
+  if (cgroup_enter (r->cgroup_dirs, r->init, err) < 0 || apply_initial_cpu_affinity (r, r->init, err) < 0)
+    return -1;
+  return sync_send (r->sync[0], SYNC_CGROUP_DONE, 0, NULL, err);
+}
+
 /* The runtime's side of steps 2-3.  */
 static int
 drive_create (struct create_run *r, estiba_error_t *err)
@@ -529,13 +572,7 @@ drive_create (struct create_run *r, estiba_error_t *err)
   const struct oci_hooks *h = r->config->hooks;
   int sock = r->sync[0];
 
-  const struct oci_cpu_affinity *aff = r->config->process ? r->config->process->exec_cpu_affinity : NULL;
-
-  if (cgroup_enter (r->cgroup_dirs, r->stage1, err) < 0)
-    return -1;
-  if (aff && aff->initial && apply_cpu_affinity_pid (r->stage1, aff->initial, err) < 0)
-    return estiba_error_wrap (err, "process.execCPUAffinity.initial");
-  if (sync_send (sock, SYNC_GO, 0, NULL, err) < 0)
+  if (apply_initial_cpu_affinity (r, r->stage1, err) < 0 || sync_send (sock, SYNC_GO, 0, NULL, err) < 0)
     return -1;
   for (;;)
     {
@@ -566,6 +603,11 @@ drive_create (struct create_run *r, estiba_error_t *err)
             r->st.pid = r->init;
             if (proc_start_time (r->init, &r->st.pid_start, NULL, err) < 0
                 || sync_send (sock, SYNC_GO, 0, NULL, err) < 0)
+              return -1;
+            break;
+          case SYNC_CGROUP:
+            sync_msg_release (&msg);
+            if (move_init_into_cgroups (r, err) < 0)
               return -1;
             break;
           case SYNC_FD:
@@ -639,7 +681,9 @@ fork_stage1 (struct create_run *r, estiba_error_t *err)
     return -1;
   ic.sync_fd = r->sync[1];
   fflush (NULL);
-  pid = cgroup_fork_into (r->cgroup_dirs);
+  /* A plain fork, not clone3 into the cgroup: the setup is charged to
+   * the runtime's cgroups, the init joins the container's at the end.  */
+  pid = fork ();
   if (pid < 0)
     return estiba_error_errno (err, "fork");
   if (pid == 0)
@@ -650,11 +694,16 @@ fork_stage1 (struct create_run *r, estiba_error_t *err)
   r->stage1 = pid;
   close (r->sync[1]);
   r->sync[1] = -1;
+  /* The init holds the start socket alone: should it die (out of memory
+   * in its cgroup, say) `start` gets ECONNREFUSED, not a connection no
+   * one will ever accept.  */
+  close (r->start_listen_fd);
+  r->start_listen_fd = -1;
   return 0;
 }
 
-/* Only the cgroupfs driver exists: --systemd-cgroup is refused, never
- * silently replaced by cgroupfs (cgroup_systemd.h).  */
+/* --systemd-cgroup without systemd as PID 1 is refused, never silently
+ * replaced by cgroupfs (cgroup_systemd.h).  */
 static int
 check_cgroup_manager (const struct estiba_context *ctx, const struct oci_config *config, estiba_error_t *err)
 {
@@ -704,6 +753,8 @@ create_cgroup (struct create_run *r, const char *id, estiba_error_t *err)
 {
   int status;
 
+  if (r->ctx->systemd_cgroup)
+    return cgroup_systemd_create (r->state_dir, r->config->linux_, id, &r->cgroup_dirs, err);
   if (cgroup_create (r->config->linux_ ? r->config->linux_->cgroups_path : NULL, id, &r->cgroup_dirs, err)
       == 0)
     return 0;
@@ -928,7 +979,7 @@ destroy (struct container *c, estiba_error_t *err)
   cleanup_free char *json = NULL;
   cleanup_error estiba_error_t cfg_err = NULL;
 
-  if (stop_processes (c, err) < 0)
+  if (stop_processes (c, err) < 0 || cgroup_systemd_stop (c->dir, err) < 0)
     return -1;
   if (cgroup_destroy (c->st.cgroup_paths, err) < 0)
     return -1;

@@ -340,30 +340,6 @@ exec_helper (struct exec_run *r, int sock)
   _exit (0);
 }
 
-static int
-fork_helper (struct exec_run *r, estiba_error_t *err)
-{
-  pid_t pid;
-
-  if (sync_pair (r->sync, err) < 0)
-    return -1;
-  fflush (NULL);
-  pid = fork ();
-  if (pid < 0)
-    return estiba_error_errno (err, "fork");
-  if (pid == 0)
-    {
-      /* Nothing in the container may ptrace us or open our /proc files.  */
-      prctl (PR_SET_DUMPABLE, 0);
-      close (r->sync[0]);
-      exec_helper (r, r->sync[1]);
-    }
-  r->helper = pid;
-  close (r->sync[1]);
-  r->sync[1] = -1;
-  return 0;
-}
-
 /* Does the hierarchy of `dir` hold controller?  A cgroup2 directory lists
  * its controllers in cgroup.controllers; a v1 one is under
  * /sys/fs/cgroup/<controllers>/.  */
@@ -438,6 +414,35 @@ exec_cgroup_dirs (struct exec_run *r, char ***out, estiba_error_t *err)
         }
     }
   *out = v;
+  return 0;
+}
+
+static int
+fork_helper (struct exec_run *r, estiba_error_t *err)
+{
+  cleanup_strv char **sub = NULL;
+  pid_t pid;
+
+  if (exec_cgroup_dirs (r, &sub, err) < 0 || sync_pair (r->sync, err) < 0)
+    return -1;
+  fflush (NULL);
+  /* Born in the container's cgroup where that is one cgroup2 directory
+   * (clone3 CLONE_INTO_CGROUP, as runc 1.2's exec): no window in the
+   * runtime's cgroup, no migration.  drive_exec's cgroup_enter is then a
+   * no-op; elsewhere it is the move.  */
+  pid = cgroup_fork_into (sub ? sub : r->c.st.cgroup_paths);
+  if (pid < 0)
+    return estiba_error_errno (err, "fork");
+  if (pid == 0)
+    {
+      /* Nothing in the container may ptrace us or open our /proc files.  */
+      prctl (PR_SET_DUMPABLE, 0);
+      close (r->sync[0]);
+      exec_helper (r, r->sync[1]);
+    }
+  r->helper = pid;
+  close (r->sync[1]);
+  r->sync[1] = -1;
   return 0;
 }
 

@@ -1,13 +1,17 @@
 /* The processes `create` forks to become the container.
  *
  * stage 1 (child of the runtime): joins the namespaces given by path,
- *   creates the new ones (user first, maps written by the runtime), then
- *   forks the init with CLONE_PARENT, so that the init is the runtime's
- *   child and lands in the new pid and time namespaces, reports the init's
- *   pid and exits.
+ *   creates the new ones but the cgroup namespace (user first, maps
+ *   written by the runtime), then forks the init with CLONE_PARENT, so
+ *   that the init is the runtime's child and lands in the new pid and time
+ *   namespaces, reports the init's pid and exits.
  * init (stage 2): sets up the container (hostname, rootfs, mounts,
  *   devices, console, hooks, pivot_root, masked/readonly paths, sysctl),
- *   reports "created", then waits on start.sock in the state dir until
+ *   is moved into the container's cgroups by the runtime as late as it can
+ *   be (before the hooks, else before the process attributes) and only
+ *   then creates the cgroup namespace, so the kernel memory of the setup is
+ *   charged to the runtime's cgroups and the namespace is rooted at the
+ *   container's; reports "created", then waits on start.sock in the state dir until
  *   `start` connects; then runs the startContainer hooks, the final process
  *   setup and exec.  Errors before "created" go to the runtime over the sync
  *   socket; errors after it go to `start` over its connection.

@@ -317,21 +317,27 @@ mount_cgroupfs (const char *host_dir, int dst, unsigned long flags, estiba_error
   return 0;
 }
 
+/* A new cgroup namespace is made only after the mounts, once the init is
+ * in its cgroups (init.c): until then a new cgroupfs would be rooted at the
+ * runtime's.  The bind of the container's cgroup shows the same thing,
+ * rooted at "/" (the kernel prints cgroup paths relative to the reader's
+ * namespace).  A joined one is there already.  */
 static bool
 has_cgroup_namespace (const struct oci_linux *l)
 {
   size_t i;
 
   for (i = 0; l && i < l->namespaces_len; i++)
-    if (l->namespaces[i].type && strcmp (l->namespaces[i].type, "cgroup") == 0)
+    if (l->namespaces[i].type && strcmp (l->namespaces[i].type, "cgroup") == 0 && l->namespaces[i].path
+        && *l->namespaces[i].path)
       return true;
   return false;
 }
 
 /* A "cgroup" mount: a tmpfs holding, for each hierarchy, named as on the
  * host (cpu, memory, unified, ...), the container's own cgroup as its root:
- * the hierarchy's filesystem mounted in the container's cgroup namespace,
- * or without one a read-only bind of the container's cgroup directory.  */
+ * the hierarchy's filesystem mounted in a joined cgroup namespace, else a
+ * bind of the container's cgroup directory.  */
 static int
 mount_cgroup_tree (int rootfd, const struct oci_mount *m, const struct mount_options *mo,
                    const struct oci_linux *l, char *const *cgroup_dirs, estiba_error_t *err)

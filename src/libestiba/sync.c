@@ -71,17 +71,24 @@ sync_send_fd (int sock, int fd, estiba_error_t *err)
   return send_packet (sock, &h, NULL, fd, err);
 }
 
+/* The size of the next packet, without taking it.  */
+static ssize_t
+peek_packet_size (int sock)
+{
+  return TEMP_FAILURE_RETRY (recv (sock, NULL, 0, MSG_PEEK | MSG_TRUNC));
+}
+
 int
 sync_recv (int sock, struct sync_msg *msg, estiba_error_t *err)
 {
   struct sync_header h;
-  cleanup_free char *buf = malloc (sizeof h + SYNC_MAX_PAYLOAD + 1);
+  cleanup_free char *buf = NULL;
   union
   {
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } control;
-  struct iovec iov = { buf, sizeof h + SYNC_MAX_PAYLOAD };
+  struct iovec iov;
   struct msghdr mh = {
     .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf
   };
@@ -90,27 +97,42 @@ sync_recv (int sock, struct sync_msg *msg, estiba_error_t *err)
 
   memset (msg, 0, sizeof (*msg));
   msg->fd = -1;
-  if (buf == NULL)
-    return estiba_error_errno (err, "malloc");
-  n = TEMP_FAILURE_RETRY (recvmsg (sock, &mh, MSG_CMSG_CLOEXEC));
+  /* A buffer of the packet's size, not of the largest one: that would be
+   * a fresh mmap per message, whose pages the container's memory cgroup
+   * pays for once the init has joined it.  */
+  n = peek_packet_size (sock);
   if (n < 0)
     return estiba_error_errno (err, "receive from the container process");
   if (n == 0)
     return estiba_error (err, 0, "the container process exited unexpectedly");
-  if ((size_t) n < sizeof h)
-    return estiba_error (err, 0, "short message from the container process");
-  memcpy (&h, buf, sizeof h);
+  if ((size_t) n > sizeof h + SYNC_MAX_PAYLOAD)
+    n = sizeof h + SYNC_MAX_PAYLOAD;
+  buf = malloc ((size_t) n + 1);
+  if (buf == NULL)
+    return estiba_error_errno (err, "malloc");
+  iov.iov_base = buf;
+  iov.iov_len = (size_t) n;
+  n = TEMP_FAILURE_RETRY (recvmsg (sock, &mh, MSG_CMSG_CLOEXEC));
+  if (n < 0)
+    return estiba_error_errno (err, "receive from the container process");
   for (c = CMSG_FIRSTHDR (&mh); c; c = CMSG_NXTHDR (&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
       memcpy (&msg->fd, CMSG_DATA (c), sizeof (int));
+  if (n == 0)
+    return estiba_error (err, 0, "the container process exited unexpectedly");
+  if ((size_t) n < sizeof h)
+    {
+      sync_msg_release (msg);
+      return estiba_error (err, 0, "short message from the container process");
+    }
+  memcpy (&h, buf, sizeof h);
   msg->type = h.type;
   msg->value = h.value;
-  msg->len = (uint32_t) n - sizeof h;
-  msg->payload = malloc (msg->len + 1);
-  if (msg->payload == NULL)
-    return estiba_error_errno (err, "malloc");
-  memcpy (msg->payload, buf + sizeof h, msg->len);
-  msg->payload[msg->len] = '\0';
+  msg->len = (uint32_t) ((size_t) n - sizeof h);
+  /* The payload moves to the front of the buffer, which becomes it.  */
+  memmove (buf, buf + sizeof h, msg->len);
+  buf[msg->len] = '\0';
+  msg->payload = steal_pointer (&buf);
   return 0;
 }
 

@@ -26,6 +26,8 @@ enum sync_type
   SYNC_HOOKS_DONE,   /* runtime -> init: payload = state JSON */
   SYNC_CREATED,      /* init -> runtime: ready, waiting for start */
   SYNC_ERROR,        /* any -> runtime: value = errno, payload = message */
+  SYNC_CGROUP,       /* init -> runtime: move me into the container's cgroups */
+  SYNC_CGROUP_DONE,  /* runtime -> init */
 };
 
 #define SYNC_MAX_PAYLOAD (256 * 1024)

@@ -89,6 +89,9 @@ ours="$(md5sum </probe) $(md5sum </bin/busybox)"
 exe_sum () { md5sum <"$1/exe" 2>/dev/null | cut -d' ' -f1; }
 ours () { case "$ours" in *"$1"*) return 0 ;; esac; return 1; }
 gone () { st=Z; read -r _ _ st _ <"$1/stat" 2>/dev/null; [ "$st" = Z ]; }
+# An exiting process has dropped its memory (no exe) before its fds: under
+# load that window is wide.  Such a process is a zombie or reaped soon.
+exiting () { for _ in 1 2 3 4 5 6 7 8 9 10; do gone "$1" && return 0; sleep 0.1; done; return 1; }
 while [ ! -e /stop ]; do
   for d in /proc/[0-9]*; do
     t=$(readlink "$d/exe" 2>/dev/null) || t=""
@@ -98,7 +101,7 @@ while [ ! -e /stop ]; do
     if [ -n "$(ls "$d/fd/" 2>/dev/null)" ]; then
       s=$(exe_sum "$d")
       if [ -n "$s" ] && ! ours "$s"; then echo "FDS ${d#/proc/} $t"; fi
-      if [ -z "$s" ] && ! gone "$d"; then echo "FDS ${d#/proc/} (exe unreadable)"; fi
+      if [ -z "$s" ] && ! exiting "$d"; then echo "FDS ${d#/proc/} (exe unreadable)"; fi
     fi
   done
 done
