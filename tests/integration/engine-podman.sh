@@ -19,7 +19,7 @@ on_tty ()
 {
   local input=$1
   shift
-  run_cmd script -qefc "$(pm_line "$@")" /dev/null < <(printf '%b' "$input")
+  run_cmd env SHELL=/bin/bash script -qefc "$(pm_line "$@")" /dev/null < <(printf '%b' "$input")
 }
 
 inspect ()

@@ -225,10 +225,12 @@ ctr ()
 
 # in_pty CMD...: CMD with a pseudo-terminal as its stdin/stdout/stderr (what
 # `-t`/`-it` clients insist on), through script(1); exits with CMD's status.
-# Functions are not visible there: pass real commands.
+# Functions are not visible there: pass real commands.  script runs the
+# line with $SHELL: bash, which reads printf %q's quoting (and execs a
+# single command, which so stays in the terminal's foreground group).
 in_pty ()
 {
-  script -qec "$(printf '%q ' "$@")" /dev/null </dev/null
+  SHELL=/bin/bash script -qec "$(printf '%q ' "$@")" /dev/null </dev/null
 }
 
 # ctr_pty ARGS...: ctr ARGS in a pseudo-terminal.
@@ -291,5 +293,7 @@ dk ()
 # dk_pty ARGS...: the same in a pseudo-terminal (for -it).
 dk_pty ()
 {
-  in_pty timeout 120 "$DOCKER_CLIENT" -H "unix://$DOCKER_SOCK" "$@"
+  # --foreground: timeout's own process group would be a background one
+  # on the pty, where the client's first terminal ioctl stops it.
+  in_pty timeout --foreground 120 "$DOCKER_CLIENT" -H "unix://$DOCKER_SOCK" "$@"
 }
