@@ -14,6 +14,11 @@ events_logger="file"
 default_ulimits=["nofile=20000:20000","nproc=32768:32768"]
 CONF
 export CONTAINERS_CONF=$TEST_TMP/containers.conf
+# With the cgroupfs manager podman puts its containers (and conmon) below
+# /libpod_parent in every hierarchy: removed at exit unless already there.
+for h in /sys/fs/cgroup/*/; do
+  [ -e "${h}libpod_parent" ] || track_cgroup "${h}libpod_parent"
+done
 # podman wants a runroot shorter than 50 characters.
 runroot=$(mktemp -d /tmp/epm.XXXXXX) || bail "mktemp"
 on_exit "rm -rf '$runroot'"
