@@ -55,6 +55,7 @@ struct exec_run
   pid_t child;
   int master;
   struct estiba_seccomp *seccomp;
+  char **sub_cgroups; /* exec --cgroup's directories, NULL without it */
 };
 
 static void
@@ -64,6 +65,7 @@ exec_run_release (struct exec_run *r)
   oci_config_free (r->config);
   oci_process_free (r->process);
   oci_strv_free (r->env);
+  oci_strv_free (r->sub_cgroups);
   namespaces_plan_release (&r->ns);
   if (r->rootfd >= 0)
     close (r->rootfd);
@@ -417,20 +419,27 @@ exec_cgroup_dirs (struct exec_run *r, char ***out, estiba_error_t *err)
   return 0;
 }
 
+/* The cgroups the process goes into: the container's, or exec --cgroup's
+ * sub-cgroups of them.  */
+static char *const *
+target_cgroups (const struct exec_run *r)
+{
+  return r->sub_cgroups ? r->sub_cgroups : r->c.st.cgroup_paths;
+}
+
 static int
 fork_helper (struct exec_run *r, estiba_error_t *err)
 {
-  cleanup_strv char **sub = NULL;
   pid_t pid;
 
-  if (exec_cgroup_dirs (r, &sub, err) < 0 || sync_pair (r->sync, err) < 0)
+  if (exec_cgroup_dirs (r, &r->sub_cgroups, err) < 0 || sync_pair (r->sync, err) < 0)
     return -1;
   fflush (NULL);
   /* Born in the container's cgroup where that is one cgroup2 directory
    * (clone3 CLONE_INTO_CGROUP, as runc 1.2's exec): no window in the
    * runtime's cgroup, no migration.  drive_exec's cgroup_enter is then a
    * no-op; elsewhere it is the move.  */
-  pid = cgroup_fork_into (sub ? sub : r->c.st.cgroup_paths);
+  pid = cgroup_fork_into (target_cgroups (r));
   if (pid < 0)
     return estiba_error_errno (err, "fork");
   if (pid == 0)
@@ -454,10 +463,7 @@ drive_exec (struct exec_run *r, estiba_error_t *err)
 
   const struct oci_cpu_affinity *aff = r->process->exec_cpu_affinity;
 
-  cleanup_strv char **sub = NULL;
-
-  if (exec_cgroup_dirs (r, &sub, err) < 0
-      || cgroup_enter (sub ? sub : r->c.st.cgroup_paths, r->helper, err) < 0)
+  if (cgroup_enter (target_cgroups (r), r->helper, err) < 0)
     return -1;
   if (aff && aff->initial && apply_cpu_affinity_pid (r->helper, aff->initial, err) < 0)
     return estiba_error_wrap (err, "process.execCPUAffinity.initial");
