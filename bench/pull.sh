@@ -6,9 +6,12 @@
 #   bench/pull.sh [--muelle PATH] [--baseline PATH] [--runs N] [--layers N] [--layer-mb N]
 #
 # --baseline adds a row for another muelle build (e.g. before a change),
-# run in the same interleaved loop.
+# run in the same interleaved loop.  Two floor rows show what the machine
+# allows: one `curl -Z` process fetching the same blobs in parallel into
+# /dev/null (no store at all), and into files followed by `sync -f` (no
+# digest, no index, one sync instead of one per blob).
 #
-# Needs: docker-registry skopeo umoci python3 (all Debian packages).
+# Needs: docker-registry skopeo umoci python3 curl bc (all Debian packages).
 set -euo pipefail
 
 MUELLE=${MUELLE:-./muelle}
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -x "$MUELLE" ] || { echo "$0: $MUELLE is not an executable muelle (use --muelle)" >&2; exit 2; }
-for c in /usr/bin/docker-registry skopeo umoci python3; do
+for c in /usr/bin/docker-registry skopeo umoci python3 curl bc; do
   command -v "$c" >/dev/null || { echo "$0: $c is missing" >&2; exit 2; }
 done
 
@@ -74,6 +77,17 @@ rm -rf "$work/bundle"
 image=127.0.0.1:$port/bench/image:latest
 skopeo copy --quiet --dest-tls-verify=false "oci:$work/oci:bench" "docker://$image" >/dev/null
 
+# The blob URLs (config and layers), for the curl floor rows.
+curl_to_null=()
+curl_to_files=()
+while read -r d; do
+  curl_to_null+=("http://127.0.0.1:$port/v2/bench/image/blobs/$d" -o /dev/null)
+  curl_to_files+=("http://127.0.0.1:$port/v2/bench/image/blobs/$d" -o "$work/curl-out/${d#sha256:}")
+done < <(curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+  "http://127.0.0.1:$port/v2/bench/image/manifests/latest" |
+  python3 -c 'import json,sys; m=json.load(sys.stdin); [print(d["digest"]) for d in [m["config"]]+m["layers"]]')
+[ ${#curl_to_null[@]} -gt 0 ] || { echo "$0: cannot list the image's blobs" >&2; exit 1; }
+
 now () { date +%s.%N; }
 stats ()
 {
@@ -85,8 +99,11 @@ stats ()
 : >"$work/muelle.times"
 : >"$work/skopeo.times"
 : >"$work/base.times"
+: >"$work/null.times"
+: >"$work/files.times"
 for run in $(seq "$RUNS"); do
-  rm -rf "$work/store" "$work/skopeo-out" "$work/base-store"
+  rm -rf "$work/store" "$work/skopeo-out" "$work/base-store" "$work/curl-out"
+  mkdir "$work/curl-out"
   sync
   t0=$(now)
   "$MUELLE" --root "$work/store" pull -q --tls-verify=false "$image" >/dev/null
@@ -101,6 +118,14 @@ for run in $(seq "$RUNS"); do
     t1=$(now)
     echo "$t1 - $t0" | bc >>"$work/base.times"
   fi
+  t0=$(now)
+  curl -sf -Z "${curl_to_null[@]}"
+  t1=$(now)
+  curl -sf -Z "${curl_to_files[@]}"
+  sync -f "$work/curl-out"
+  t2=$(now)
+  echo "$t1 - $t0" | bc >>"$work/null.times"
+  echo "$t2 - $t1" | bc >>"$work/files.times"
   printf 'run %d: muelle %.3fs, skopeo %.3fs\n' "$run" "$(tail -1 "$work/muelle.times")" "$(tail -1 "$work/skopeo.times")" >&2
 done
 
@@ -115,3 +140,10 @@ if [ -n "$BASE" ]; then
   printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9.2f |\n' "baseline muelle pull" "$m" "$mmin" "$mmax" \
     "$(echo "$m / $s" | bc -l)"
 fi
+read -r m mmin mmax < <(stats <"$work/null.times")
+printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9.2f |\n' "floor: curl -Z to /dev/null" "$m" "$mmin" "$mmax" \
+  "$(echo "$m / $s" | bc -l)"
+read -r m mmin mmax < <(stats <"$work/files.times")
+printf '| %-28s | %7.3fs | %6.3f-%6.3fs | %9.2f |\n' "floor: curl -Z to files+sync" "$m" "$mmin" "$mmax" \
+  "$(echo "$m / $s" | bc -l)"
+

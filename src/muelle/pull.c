@@ -309,17 +309,14 @@ check_image_manifest (const struct oci_image_manifest *m, const char *what, esti
 /* The config must describe the layers it comes with (config.md: one
  * diff_id per layer) and the platform we asked for.  */
 static int
-check_config (struct muelle_store *store, const struct oci_image_manifest *m,
-              const struct image_platform *want, bool check_platform, const char *what, estiba_error_t *err)
+check_config_data (const char *data, size_t len, const struct oci_image_manifest *m,
+                   const struct image_platform *want, bool check_platform, const char *what,
+                   estiba_error_t *err)
 {
-  cleanup_free char *data = NULL;
   cleanup_free char *perr = NULL;
   struct oci_image_config *config;
-  size_t len;
   int ret = 0;
 
-  if (store_read_blob (store, m->config->digest, &data, &len, err) < 0)
-    return estiba_error_wrap (err, "%s", what);
   config = oci_image_config_parse_data (data, len, m->config->digest, &perr);
   if (config == NULL)
     return estiba_error (err, 0, "%s: malformed image config: %s", what, perr);
@@ -349,13 +346,30 @@ struct config_check
   const char *what;
 };
 
-/* The gate of the layer downloads (registry_fetch_blobs_gated).  */
+/* The config is already in the store (an earlier pull).  */
 static int
-check_config_gate (void *opaque, estiba_error_t *err)
+check_stored_config (const struct config_check *c, estiba_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len;
+
+  if (store_read_blob (c->store, c->manifest->config->digest, &data, &len, err) < 0)
+    return estiba_error_wrap (err, "%s", c->what);
+  return check_config_data (data, len, c->manifest, c->want, c->check_platform, c->what, err);
+}
+
+/* The gate of the layer downloads (registry_fetch_blobs_gated): the config
+ * just downloaded, not yet in the store.  */
+static int
+check_config_gate (void *opaque, struct blob_writer *const *firsts, size_t n_first, estiba_error_t *err)
 {
   struct config_check *c = opaque;
+  cleanup_free char *data = NULL;
+  size_t len;
 
-  return check_config (c->store, c->manifest, c->want, c->check_platform, c->what, err);
+  if (n_first != 1 || blob_writer_read (firsts[0], MAX_JSON_BLOB, &data, &len, err) < 0)
+    return estiba_error_wrap (err, "%s: image config", c->what);
+  return check_config_data (data, len, c->manifest, c->want, c->check_platform, c->what, err);
 }
 
 struct fetched_manifest
@@ -561,7 +575,7 @@ pull_image (struct muelle_store *store, const struct image_ref *ref, const struc
      --platform: without one, any image the user named is fine.  */
   config_check.check_platform = chosen != &child && opts->platform != NULL;
   config_check.what = what;
-  ret = n_config ? 0 : check_config_gate (&config_check, err);
+  ret = n_config ? 0 : check_stored_config (&config_check, err);
   if (ret == 0)
     ret = registry_fetch_blobs_gated (reg, store, blobs, n_blobs, n_config, check_config_gate, &config_check,
                                       err);

@@ -1081,12 +1081,37 @@ struct transfer
   double retry_at;
   bool active;
   bool done;
-  /* Downloaded, size checked, waiting for its commit into the store
-   * (see registry_fetch_blobs_gated) while `syncer` fsyncs it.  */
+  /* Downloaded, size and digest checked, waiting for its commit into the
+   * store (see registry_fetch_blobs_gated) while `syncer` fsyncs it.  */
   bool held;
+  /* The whole body arrived and its digest matched: set the moment the
+   * last byte is written, which can be long before curl reports the
+   * transfer done (one curl_multi_perform call may drain several
+   * connections in turn).  */
+  bool body_checked;
   bool syncing;
   pthread_t syncer;
 };
+
+static void *
+sync_blob (void *writer)
+{
+  blob_writer_sync (writer); /* an error shows again in the commit's fsync */
+  return NULL;
+}
+
+/* The body is complete: check its digest and start its fsync on a thread
+ * of its own, so the syncs overlap the other downloads and each other.
+ * Returns 0, or < 0 with t->write_err set.  */
+static int
+transfer_body_done (struct transfer *t)
+{
+  if (blob_writer_verify (t->writer, t->blob->digest, t->blob->size, &t->write_err) < 0)
+    return -1;
+  t->body_checked = true;
+  t->syncing = pthread_create (&t->syncer, NULL, sync_blob, t->writer) == 0;
+  return 0;
+}
 
 static size_t
 blob_body_cb (char *data, size_t size, size_t nmemb, void *userdata)
@@ -1120,6 +1145,8 @@ blob_body_cb (char *data, size_t size, size_t nmemb, void *userdata)
   if (blob_writer_write (t->writer, data, n, &t->write_err) < 0)
     return 0;
   t->received += n;
+  if (t->received == t->blob->size && transfer_body_done (t) < 0)
+    return 0;
   return n;
 }
 
@@ -1132,10 +1159,10 @@ transfer_join_syncer (struct transfer *t)
   t->syncing = false;
 }
 
+/* Give the transfer's connection back to the pool.  */
 static void
-transfer_reset (struct transfer *t, CURLM *multi)
+transfer_release_easy (struct transfer *t, CURLM *multi)
 {
-  transfer_join_syncer (t);
   if (t->easy)
     {
       if (t->active)
@@ -1145,6 +1172,14 @@ transfer_reset (struct transfer *t, CURLM *multi)
     }
   curl_slist_free_all (t->headers);
   t->headers = NULL;
+  t->active = false;
+}
+
+static void
+transfer_reset (struct transfer *t, CURLM *multi)
+{
+  transfer_join_syncer (t);
+  transfer_release_easy (t, multi);
   if (t->writer)
     blob_writer_abort (t->writer);
   t->writer = NULL;
@@ -1154,8 +1189,8 @@ transfer_reset (struct transfer *t, CURLM *multi)
   t->error_len = 0;
   t->received = 0;
   t->oversize = false;
+  t->body_checked = false;
   http_response_clear (&t->head);
-  t->active = false;
 }
 
 static int
@@ -1214,7 +1249,7 @@ schedule_retry (struct transfer *t, CURLM *multi, const char *why)
   t->retry_at = now_seconds () + delay / 1000.0;
 }
 
-/* Move a downloaded blob into the store.  */
+/* Move a held blob into the store.  */
 static int
 transfer_commit (struct transfer *t, CURLM *multi, estiba_error_t *err)
 {
@@ -1235,32 +1270,24 @@ transfer_commit (struct transfer *t, CURLM *multi, estiba_error_t *err)
   return 0;
 }
 
-static void *
-sync_blob (void *writer)
-{
-  blob_writer_sync (writer); /* an error shows again in the commit's fsync */
-  return NULL;
-}
-
-/* Keep a downloaded blob's temporary file for a later commit; its
- * connection goes back to the pool.  Its fsync starts now on a thread of
- * its own: the fsyncs overlap the other downloads and each other instead
- * of stalling the transfer loop one after the other.  */
+/* Keep a downloaded, checked blob's temporary file (still syncing) for a
+ * later commit; its connection goes back to the pool.  */
 static void
 transfer_hold (struct transfer *t, CURLM *multi)
 {
-  struct blob_writer *writer = t->writer;
-
-  t->writer = NULL;
-  transfer_reset (t, multi);
-  t->writer = writer;
+  transfer_release_easy (t, multi);
+  estiba_error_release (&t->write_err);
+  free (t->error_body);
+  t->error_body = NULL;
+  t->error_len = 0;
+  http_response_clear (&t->head);
   t->held = true;
-  t->syncing = pthread_create (&t->syncer, NULL, sync_blob, writer) == 0;
 }
 
-/* A transfer ended: commit (or hold), retry or fail.  Returns 0 or < 0.  */
+/* A transfer ended: hold it (checked, syncing, to commit later), retry or
+ * fail.  Returns 0 or < 0.  */
 static int
-transfer_finish (struct transfer *t, CURLM *multi, CURLcode code, bool hold, estiba_error_t *err)
+transfer_finish (struct transfer *t, CURLM *multi, CURLcode code, estiba_error_t *err)
 {
   cleanup_free char *what = blob_what (t);
   long status = 0;
@@ -1340,12 +1367,16 @@ transfer_finish (struct transfer *t, CURLM *multi, CURLcode code, bool hold, est
       transfer_reset (t, multi);
       return ret;
     }
-  if (hold)
+  /* An empty blob never reached blob_body_cb.  A digest mismatch is not
+     retried: the registry serves what it has.  */
+  if (!t->body_checked && transfer_body_done (t) < 0)
     {
-      transfer_hold (t, multi);
-      return 0;
+      ret = estiba_error (err, t->write_err->status, "%s: %s", what, t->write_err->msg);
+      transfer_reset (t, multi);
+      return ret;
     }
-  return transfer_commit (t, multi, err);
+  transfer_hold (t, multi);
+  return 0;
 }
 
 static void
@@ -1358,18 +1389,11 @@ show_live_progress (struct registry *reg, const struct transfer *ts, size_t n)
     {
       total += ts[i].blob->size;
       got += ts[i].done || ts[i].held ? ts[i].blob->size : ts[i].received;
-      done += ts[i].done;
+      done += ts[i].done || ts[i].held;
     }
   fprintf (reg->opts.progress, "\r\033[K%zu/%zu blobs, %.1f / %.1f MiB", done, n, got / 1048576.0,
            total / 1048576.0);
   fflush (reg->opts.progress);
-}
-
-int
-registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const struct registry_blob *blobs,
-                      size_t n, estiba_error_t *err)
-{
-  return registry_fetch_blobs_gated (reg, store, blobs, n, 0, NULL, NULL, err);
 }
 
 /* Every download ended: commit the held blobs, in order.  */
@@ -1385,14 +1409,82 @@ commit_held (struct transfer *ts, size_t n, CURLM *multi, estiba_error_t *err)
   return ret;
 }
 
+/* Start transfers while fewer than `parallel` run.  */
+static int
+start_transfers (struct transfer *ts, size_t n, int parallel, CURLM *multi, estiba_error_t *err)
+{
+  double now = now_seconds ();
+  int active = 0;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    active += ts[i].active;
+  for (i = 0; i < n && active < parallel; i++)
+    if (!ts[i].done && !ts[i].active && !ts[i].held && ts[i].retry_at <= now)
+      {
+        if (transfer_start (&ts[i], multi, err) < 0)
+          return -1;
+        active++;
+      }
+  return 0;
+}
+
+/* Handle the transfers curl reports ended.  Returns how many ended (held,
+ * failed or rescheduled), or < 0.  */
+static int
+finish_transfers (CURLM *multi, estiba_error_t *err)
+{
+  CURLMsg *msg;
+  int queued, ended = 0;
+
+  while ((msg = curl_multi_info_read (multi, &queued)))
+    {
+      struct transfer *t = NULL;
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+      if (transfer_finish (t, multi, msg->data.result, err) < 0)
+        return -1;
+      ended++;
+    }
+  return ended;
+}
+
+static size_t
+count_held (const struct transfer *ts, size_t n)
+{
+  size_t i, held = 0;
+
+  for (i = 0; i < n; i++)
+    held += ts[i].held;
+  return held;
+}
+
+/* blobs[0..n_first) all arrived and were checked: run the gate on them.  */
+static int
+open_gate (struct transfer *ts, size_t n_first, registry_gate_fn gate, void *gate_arg, estiba_error_t *err)
+{
+  cleanup_free struct blob_writer **firsts = NULL;
+  size_t i;
+
+  if (gate == NULL)
+    return 0;
+  firsts = calloc (n_first + 1, sizeof (*firsts));
+  if (firsts == NULL)
+    return estiba_error (err, ENOMEM, "blob downloads");
+  for (i = 0; i < n_first; i++)
+    firsts[i] = ts[i].writer;
+  return gate (gate_arg, firsts, n_first, err);
+}
+
 int
 registry_fetch_blobs_gated (struct registry *reg, struct muelle_store *store,
                             const struct registry_blob *blobs, size_t n, size_t n_first,
-                            int (*gate) (void *, estiba_error_t *), void *gate_arg, estiba_error_t *err)
+                            registry_gate_fn gate, void *gate_arg, estiba_error_t *err)
 {
   CURLM *multi;
   struct transfer *ts;
-  size_t i, remaining = n, first_left = n_first;
+  size_t i;
   int parallel = reg->opts.parallel > 0 ? reg->opts.parallel : DEFAULT_PARALLEL;
   double last_progress = 0;
   bool gate_open = n_first == 0;
@@ -1416,53 +1508,45 @@ registry_fetch_blobs_gated (struct registry *reg, struct muelle_store *store,
       ts[i].blob = &blobs[i];
     }
 
-  while (remaining > 0 && ret == 0)
+  while (ret == 0 && count_held (ts, n) < n)
     {
-      int active = 0, running = 0, queued;
-      double now = now_seconds ();
-      CURLMsg *msg;
+      int running = 0, ended;
+      double now;
 
-      for (i = 0; i < n; i++)
-        active += ts[i].active;
-      for (i = 0; i < n && active < parallel && ret == 0; i++)
-        if (!ts[i].done && !ts[i].active && !ts[i].held && ts[i].retry_at <= now)
-          {
-            ret = transfer_start (&ts[i], multi, err);
-            active++;
-          }
+      ret = start_transfers (ts, n, parallel, multi, err);
       if (ret < 0)
         break;
-      if (curl_multi_perform (multi, &running) != CURLM_OK
-          || curl_multi_poll (multi, NULL, 0, 100, NULL) != CURLM_OK)
+      if (curl_multi_perform (multi, &running) != CURLM_OK)
         {
           ret = estiba_error (err, 0, "blob downloads: libcurl multi interface failed");
           break;
         }
-      curl_multi_perform (multi, &running);
-      while (ret == 0 && (msg = curl_multi_info_read (multi, &queued)))
+      ended = finish_transfers (multi, err);
+      if (ended < 0)
         {
-          struct transfer *t = NULL;
-          if (msg->msg != CURLMSG_DONE)
-            continue;
-          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
-          ret = transfer_finish (t, multi, msg->data.result, t >= ts + n_first, err);
-          if (ret == 0 && (t->done || t->held))
-            {
-              remaining--;
-              if (t < ts + n_first)
-                first_left--;
-            }
+          ret = -1;
+          break;
         }
-      if (ret == 0 && !gate_open && first_left == 0)
+      if (!gate_open && count_held (ts, n_first) == n_first)
         {
           gate_open = true;
-          ret = gate ? gate (gate_arg, err) : 0;
+          ret = open_gate (ts, n_first, gate, gate_arg, err);
+          if (ret < 0)
+            break;
         }
-      if (reg->opts.progress && reg->opts.progress_tty && now - last_progress > 0.2 && remaining > 0)
+      now = now_seconds ();
+      if (reg->opts.progress && reg->opts.progress_tty && now - last_progress > 0.2)
         {
           show_live_progress (reg, ts, n);
           last_progress = now;
         }
+      /* A transfer that just ended frees a slot (or needs a retry): start
+         the next one now rather than after the poll, which would wait
+         the whole timeout when no other socket is busy.  */
+      if (ended > 0)
+        continue;
+      if (curl_multi_poll (multi, NULL, 0, 100, NULL) != CURLM_OK)
+        ret = estiba_error (err, 0, "blob downloads: libcurl multi interface failed");
     }
   if (reg->opts.progress && reg->opts.progress_tty)
     fprintf (reg->opts.progress, "\r\033[K");

@@ -19,6 +19,7 @@
 #include "error.h"
 
 struct muelle_store;
+struct blob_writer;
 
 struct registry_options
 {
@@ -72,20 +73,23 @@ struct registry_blob
   const char *kind; /* "blob" or "config", for messages */
 };
 
-/* Download blobs into the store, in parallel; each one is committed only
- * when its size and digest match the descriptor.  On error nothing of the
- * failing blob is left in the store.  */
-int registry_fetch_blobs (struct registry *reg, struct muelle_store *store, const struct registry_blob *blobs,
-                          size_t n, estiba_error_t *err);
+/* The check run on blobs[0..n_first) once they arrived (their size and
+ * digest already checked), before any blob enters the store: `firsts` are
+ * their writers (read them with blob_writer_read).  */
+typedef int (*registry_gate_fn) (void *arg, struct blob_writer *const *firsts, size_t n_first,
+                                 estiba_error_t *err);
 
-/* Same, all at once, but none of blobs[n_first..n) is committed before
- * blobs[0..n_first) are in the store and gate(gate_arg) returned 0 (e.g.
- * the image config checked first): when the gate fails, none of them
- * enters the store.  gate may be NULL.  blobs[n_first..n) are fsynced on
- * threads as they arrive and committed together once all arrived.  */
+/* Download blobs into the store, in parallel (at most opts.parallel at
+ * once).  Each blob's size and digest are checked the moment its last byte
+ * is written, and its fsync starts then on a thread of its own, while the
+ * others still download.  Nothing enters the store before every blob
+ * arrived and gate(gate_arg, ...) returned 0 on blobs[0..n_first) (e.g. the
+ * image config checked before its layers are committed; gate may be NULL);
+ * then all are committed, in order.  A failed download or gate commits
+ * none; no temporary file is left in any case.  */
 int registry_fetch_blobs_gated (struct registry *reg, struct muelle_store *store,
                                 const struct registry_blob *blobs, size_t n, size_t n_first,
-                                int (*gate) (void *, estiba_error_t *), void *gate_arg, estiba_error_t *err);
+                                registry_gate_fn gate, void *gate_arg, estiba_error_t *err);
 
 /* Upload the file at path as blob digest (size bytes): a cross-repository
  * mount from `mount_from` (a repository path of the same registry, may be

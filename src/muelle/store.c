@@ -20,8 +20,6 @@
 #define OCI_LAYOUT_JSON "{\"imageLayoutVersion\":\"1.0.0\"}"
 #define EMPTY_INDEX_JSON                                                                                     \
   "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[]}"
-/* Manifests and configs are read into memory: refuse absurd sizes.  */
-#define MAX_JSON_BLOB (64 * 1024 * 1024)
 
 struct muelle_store
 {
@@ -48,12 +46,18 @@ struct blob_writer
   struct sha256_ctx sha;
   int64_t size;
   int64_t writeback_from; /* start of the data not yet handed to writeback */
+  /* Set by blob_writer_verify: the digest is final and checked.  */
+  bool verified;
+  /* Bytes blob_writer_sync made durable (-1: none): commit need not fsync
+   * again when nothing was written since.  */
+  int64_t synced_size;
+  char digest[DIGEST_SHA256_STRLEN];
 };
 
 /* Hand written data to the disk every this many bytes while the blob is
  * still arriving, so the fsync before its rename waits only for the tail
  * (a pull's downloads stall while one blob is synced).  */
-#define BLOB_WRITEBACK_CHUNK (4 << 20)
+#define BLOB_WRITEBACK_CHUNK (1 << 20)
 
 const char *
 store_root (const struct muelle_store *store)
@@ -217,12 +221,21 @@ store_blob_writer_begin (struct muelle_store *store, struct blob_writer **out, e
       free (w);
       return estiba_error (err, ENOMEM, "blob writer");
     }
+  w->synced_size = -1;
   w->fd = mkostemp (w->tmp_path, O_CLOEXEC);
   if (w->fd < 0)
     {
       estiba_error_errno (err, "create temporary blob in `%s/tmp`", store->root);
       free (w->tmp_path);
       free (w);
+      return -1;
+    }
+  /* The blob's final mode now (ROOT/tmp is 0700), so that the fsync done
+     early (blob_writer_sync) covers it too.  */
+  if (fchmod (w->fd, 0644) < 0)
+    {
+      estiba_error_errno (err, "chmod `%s`", w->tmp_path);
+      blob_writer_abort (w);
       return -1;
     }
   if (digest_init (&w->sha, err) < 0)
@@ -259,7 +272,12 @@ blob_writer_size (const struct blob_writer *w)
 int
 blob_writer_sync (struct blob_writer *w)
 {
-  return fsync (w->fd);
+  int64_t size = w->size;
+
+  if (fsync (w->fd) < 0)
+    return -1;
+  w->synced_size = size;
+  return 0;
 }
 
 void
@@ -277,29 +295,63 @@ blob_writer_abort (struct blob_writer *w)
 }
 
 int
+blob_writer_verify (struct blob_writer *w, const char *expected_digest, int64_t expected_size,
+                    estiba_error_t *err)
+{
+  if (!w->verified)
+    digest_final (&w->sha, w->digest);
+  w->verified = true;
+  if (expected_digest && strcmp (expected_digest, w->digest) != 0)
+    return estiba_error (err, 0, "blob %s: digest mismatch: got %s (%lld bytes)", expected_digest, w->digest,
+                         (long long) w->size);
+  if (expected_size >= 0 && expected_size != w->size)
+    return estiba_error (err, 0, "blob %s: size mismatch: expected %lld bytes, got %lld", w->digest,
+                         (long long) expected_size, (long long) w->size);
+  return 0;
+}
+
+int
+blob_writer_read (struct blob_writer *w, size_t max, char **data, size_t *len, estiba_error_t *err)
+{
+  cleanup_free char *buf = NULL;
+  size_t got = 0;
+
+  if (w->size < 0 || (uint64_t) w->size > max)
+    return estiba_error (err, 0, "blob %s: larger than %zu bytes", w->verified ? w->digest : w->tmp_path,
+                         max);
+  buf = malloc ((size_t) w->size + 1);
+  if (buf == NULL)
+    return estiba_error (err, ENOMEM, "read `%s`", w->tmp_path);
+  while (got < (size_t) w->size)
+    {
+      ssize_t n = pread (w->fd, buf + got, (size_t) w->size - got, (off_t) got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return estiba_error_errno (err, "read `%s`", w->tmp_path);
+      got += (size_t) n;
+    }
+  buf[got] = '\0';
+  *data = steal_pointer (&buf);
+  *len = got;
+  return 0;
+}
+
+int
 blob_writer_commit (struct blob_writer *w, const char *expected_digest, int64_t expected_size,
                     char **digest_out, estiba_error_t *err)
 {
-  char actual[DIGEST_SHA256_STRLEN], rel[128];
+  char rel[128], actual[DIGEST_SHA256_STRLEN];
   struct muelle_store *store = w->store;
 
-  digest_final (&w->sha, actual);
-  if (expected_digest && strcmp (expected_digest, actual) != 0)
+  if (blob_writer_verify (w, expected_digest, expected_size, err) < 0)
     {
-      estiba_error (err, 0, "blob %s: digest mismatch: got %s (%lld bytes)", expected_digest, actual,
-                    (long long) w->size);
       blob_writer_abort (w);
       return -1;
     }
-  if (expected_size >= 0 && expected_size != w->size)
-    {
-      estiba_error (err, 0, "blob %s: size mismatch: expected %lld bytes, got %lld", actual,
-                    (long long) expected_size, (long long) w->size);
-      blob_writer_abort (w);
-      return -1;
-    }
+  memcpy (actual, w->digest, sizeof (actual)); /* w is freed below */
   blob_relpath (actual, rel, NULL);
-  if (fchmod (w->fd, 0644) < 0 || fsync (w->fd) < 0)
+  if (w->synced_size != w->size && fsync (w->fd) < 0)
     {
       estiba_error_errno (err, "sync `%s`", w->tmp_path);
       blob_writer_abort (w);

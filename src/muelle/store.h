@@ -27,6 +27,9 @@
 
 #define STORE_REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
 
+/* The largest JSON blob (manifest, index, config) read into memory.  */
+#define MAX_JSON_BLOB (64 * 1024 * 1024)
+
 struct muelle_store;
 struct blob_writer;
 
@@ -52,11 +55,19 @@ int blob_writer_write (struct blob_writer *w, const void *buf, size_t len, estib
 int blob_writer_commit (struct blob_writer *w, const char *expected_digest, int64_t expected_size,
                         char **digest_out, estiba_error_t *err);
 void blob_writer_abort (struct blob_writer *w);
+/* Finish the digest and check it (and the size) like commit does, without
+ * committing: a caller can check a blob on arrival and commit it later.
+ * The writer stays open either way (commit or abort it).  */
+int blob_writer_verify (struct blob_writer *w, const char *expected_digest, int64_t expected_size,
+                        estiba_error_t *err);
+/* The whole blob written so far, NUL-terminated (*len excludes the NUL);
+ * an error when it is larger than max bytes.  */
+int blob_writer_read (struct blob_writer *w, size_t max, char **data, size_t *len, estiba_error_t *err);
 /* Bytes written so far.  */
 int64_t blob_writer_size (const struct blob_writer *w);
-/* fsync the data written so far (commit syncs again, then cheaply): lets
- * a caller overlap the syncs of several blobs, each from its own thread.
- * Touches only this writer's file.  */
+/* fsync the data written so far (commit then skips its own fsync when
+ * nothing was written since): lets a caller overlap the syncs of several
+ * blobs, each from its own thread.  Touches only this writer's file.  */
 int blob_writer_sync (struct blob_writer *w);
 
 /* Write a whole buffer as a blob (same checks as the writer).  */

@@ -18,7 +18,7 @@ want=$(registry_digest "$REG/faults/bb:v1")
 img=$PROXY/faults/bb:v1
 
 # pull_fails MODE DESC REGEX: a pull through the proxy in MODE fails, the
-# error matches REGEX, and the store holds no tag, no layer and no temp file.
+# error matches REGEX, and the store holds no tag, no blob and no temp file.
 pull_fails ()
 {
   local mode=$1 desc=$2 regex=$3 store=$TEST_TMP/store-$1
@@ -28,7 +28,7 @@ pull_fails ()
   like "$output" "$regex" "$desc: the error says why"
   is "$(printf '%s\n' "$output" | grep -c '^muelle:')" 1 "$desc: one error line"
   is "$(store_tags "$store")" "" "$desc: nothing is tagged"
-  is "$(find "$store/blobs" -type f -size +1k 2>/dev/null | wc -l)" 0 "$desc: no layer entered the store"
+  is "$(find "$store/blobs" -type f 2>/dev/null | wc -l)" 0 "$desc: no blob entered the store"
   check "$desc: no temp files are left" store_tmp_empty "$store"
 }
 

@@ -2,7 +2,7 @@
 # Registries serving documents that parse but break the image-spec
 # (validated with libocispec), or configs of the wrong shape: muelle pull
 # refuses each with one error line naming the image and the member, and
-# neither a tag nor a layer enters the store.
+# neither a tag nor a blob (not even the config) enters the store.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/muelle-registry-helpers.bash"
 require_root
@@ -60,7 +60,8 @@ pull_refused ()
   like "$output" "$3" "$2: the error names the image and what is wrong"
   is "$(printf '%s\n' "$output" | grep -c '^muelle:')" 1 "$2: one error line"
   is "$(store_tags "$store")" "" "$2: nothing is tagged"
-  is "$(find "$store/blobs" -type f -size +1k 2>/dev/null | wc -l)" 0 "$2: no layer entered the store"
+  # Not even the config: it is checked before anything is committed.
+  is "$(find "$store/blobs" -type f 2>/dev/null | wc -l)" 0 "$2: no blob entered the store"
   check "$2: no temp files are left" store_tmp_empty "$store"
 }
 
