@@ -2,23 +2,19 @@
  * cgroup_systemd.h.  */
 #include <config.h>
 #include "cgroup_systemd.h"
+#include "cgroup_systemd_placeholder.h"
+#include "cgroup_systemd_props.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cgroup_convert.h"
 #include "cleanup.h"
 #include "dbus.h"
 #include "log.h"
@@ -246,160 +242,6 @@ cgroup_systemd_cpu_mask (const char *list, unsigned char *mask, size_t size)
   return used;
 }
 
-/* ------------------------------------------------------------ properties --
- * The unit's properties, a(sv): what it is, where it goes, and the limits
- * systemd knows, so that systemd's view of the unit matches the cgroup
- * files the cgroupfs code writes afterwards.  */
-
-static void
-prop_begin (struct dbus_writer *w, const char *name, const char *sig)
-{
-  dbus_struct_begin (w);
-  dbus_put_string (w, name);
-  dbus_variant_begin (w, sig);
-}
-
-static void
-prop_string (struct dbus_writer *w, const char *name, const char *value)
-{
-  prop_begin (w, name, "s");
-  dbus_put_string (w, value);
-}
-
-static void
-prop_bool (struct dbus_writer *w, const char *name, bool value)
-{
-  prop_begin (w, name, "b");
-  dbus_put_bool (w, value);
-}
-
-static void
-prop_u64 (struct dbus_writer *w, const char *name, uint64_t value)
-{
-  prop_begin (w, name, "t");
-  dbus_put_u64 (w, value);
-}
-
-static int
-prop_cpu_mask (struct dbus_writer *w, const char *name, const char *field, const char *list,
-               estiba_error_t *err)
-{
-  unsigned char mask[1024];
-  int n = cgroup_systemd_cpu_mask (list, mask, sizeof mask), i;
-  size_t a;
-
-  if (n < 0)
-    return estiba_error (err, 0, "linux.resources.cpu.%s '%s': not a list of numbers and ranges below %zu",
-                         field, list, sizeof mask * 8);
-  prop_begin (w, name, "ay");
-  a = dbus_array_begin (w, 1);
-  for (i = 0; i < n; i++)
-    dbus_put_byte (w, mask[i]);
-  dbus_array_end (w, a);
-  return 0;
-}
-
-/* A limit in the OCI sense (<0 unlimited) as systemd's (UINT64_MAX is
- * "infinity").  */
-static uint64_t
-systemd_limit (int64_t v)
-{
-  return v < 0 ? UINT64_MAX : (uint64_t) v;
-}
-
-static void
-prop_memory (struct dbus_writer *w, const struct oci_linux_memory *m)
-{
-  if (m == NULL)
-    return;
-  if (m->has_limit && m->limit != 0)
-    prop_u64 (w, "MemoryMax", systemd_limit (m->limit));
-  if (m->has_reservation && m->reservation > 0)
-    prop_u64 (w, "MemoryLow", (uint64_t) m->reservation);
-  /* cgroup2's swap limit excludes the memory: runc's swap - limit.  */
-  if (m->has_swap && m->swap != 0 && m->has_limit && m->limit > 0)
-    prop_u64 (w, "MemorySwapMax",
-              m->swap < 0          ? UINT64_MAX
-              : m->swap > m->limit ? (uint64_t) (m->swap - m->limit)
-                                   : 0);
-}
-
-/* systemd takes the quota per second and rounds it to 10 ms (1%), so
- * round up as runc does to never give less than asked.  */
-static uint64_t
-quota_per_sec_usec (int64_t quota, uint64_t period)
-{
-  uint64_t q = (uint64_t) quota * 1000000 / period;
-
-  return q % 10000 ? (q / 10000 + 1) * 10000 : q;
-}
-
-static int
-prop_cpu (struct dbus_writer *w, const struct oci_linux_cpu *c, estiba_error_t *err)
-{
-  if (c == NULL)
-    return 0;
-  if (c->has_shares && c->shares != 0)
-    prop_u64 (w, "CPUWeight", cgroup_shares_to_weight (c->shares));
-  if (c->has_period && c->period != 0)
-    prop_u64 (w, "CPUQuotaPeriodUSec", c->period);
-  if (c->has_quota && c->quota != 0)
-    prop_u64 (w, "CPUQuotaPerSecUSec",
-              c->quota < 0 ? UINT64_MAX : quota_per_sec_usec (c->quota, c->period ? c->period : 100000));
-  if (c->cpus && *c->cpus && prop_cpu_mask (w, "AllowedCPUs", "cpus", c->cpus, err) < 0)
-    return -1;
-  if (c->mems && *c->mems && prop_cpu_mask (w, "AllowedMemoryNodes", "mems", c->mems, err) < 0)
-    return -1;
-  return 0;
-}
-
-static int
-prop_resources (struct dbus_writer *w, const struct oci_linux_resources *res, estiba_error_t *err)
-{
-  if (res == NULL)
-    return 0;
-  prop_memory (w, res->memory);
-  if (res->pids && res->pids->has_limit && res->pids->limit != 0)
-    prop_u64 (w, "TasksMax", systemd_limit (res->pids->limit));
-  return prop_cpu (w, res->cpu, err);
-}
-
-static int
-unit_properties (struct dbus_writer *w, const char *id, const char *slice, const char *unit, pid_t pid,
-                 const struct oci_linux_resources *res, estiba_error_t *err)
-{
-  cleanup_free char *description = NULL;
-  size_t a = dbus_array_begin (w, 8);
-
-  if (asprintf (&description, "estiba container %s", id) < 0)
-    return estiba_error_errno (err, "asprintf");
-  prop_string (w, "Description", description);
-  prop_bool (w, "DefaultDependencies", false);
-  if (ends_with (unit, ".slice"))
-    {
-      /* A slice's parent is in its name; it wants the slice asked for.  */
-      size_t s;
-      prop_begin (w, "Wants", "as");
-      s = dbus_array_begin (w, 4);
-      dbus_put_string (w, slice);
-      dbus_array_end (w, s);
-    }
-  else
-    {
-      size_t p;
-      prop_string (w, "Slice", slice);
-      prop_bool (w, "Delegate", true);
-      prop_begin (w, "PIDs", "au");
-      p = dbus_array_begin (w, 4);
-      dbus_put_u32 (w, (uint32_t) pid);
-      dbus_array_end (w, p);
-    }
-  if (prop_resources (w, res, err) < 0)
-    return -1;
-  dbus_array_end (w, a);
-  return w->failed ? estiba_error (err, ENOMEM, "D-Bus: unit properties") : 0;
-}
-
 /* ------------------------------------------------------------ jobs --
  * StartTransientUnit and StopUnit return a job; the unit is there (or
  * gone) once systemd's JobRemoved signal names that job.  The signal may
@@ -570,7 +412,7 @@ start_unit (struct dbus_conn *c, const char *id, const char *slice, const char *
 
   dbus_put_string (&w, unit);
   dbus_put_string (&w, "replace");
-  ret = unit_properties (&w, id, slice, unit, pid, res, err);
+  ret = systemd_unit_properties (&w, id, slice, ends_with (unit, ".slice"), pid, res, err);
   if (ret == 0)
     {
       /* No auxiliary units.  */
@@ -608,171 +450,6 @@ stop_unit (const char *unit, estiba_error_t *err)
   if (ret < 0)
     return estiba_error_wrap (err, "--systemd-cgroup: stop unit '%s'", unit);
   return 0;
-}
-
-/* ------------------------------------------------------------ placeholder --
- * systemd refuses a scope without processes and stops one whose processes
- * are gone, but the container's directories must exist before its first
- * process is forked (it mounts them).  So a placeholder process holds the
- * scope and exits as soon as another process is in the cgroup, or when the
- * runtime exits.  It is a grandchild of the runtime, reaped by its parent,
- * which stays in the runtime's cgroup: an unreaped zombie would count in
- * the scope's pids.current (`run` is a subreaper that reaps only the
- * init).  Neither keeps any of the runtime's descriptors open.  */
-
-struct placeholder
-{
-  pid_t pid;
-  int go_fd; /* the runtime writes the cgroup.procs path to watch here */
-};
-
-static bool
-cgroup_has_other (const char *procs, pid_t self)
-{
-  char buf[256];
-  cleanup_close int fd = open (procs, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read (fd, buf, sizeof buf - 1);
-  char *p, *end;
-
-  if (n <= 0)
-    return n < 0; /* unreadable: the cgroup is gone */
-  buf[n] = '\0';
-  for (p = buf; *p; p = end)
-    {
-      long pid = strtol (p, &end, 10);
-      if (end == p)
-        break;
-      if (pid != self)
-        return true;
-      while (*end == '\n')
-        end++;
-    }
-  return false;
-}
-
-/* Runs in the placeholder: fd 3 is the go pipe, fd 4 a pidfd of the
- * runtime.  */
-__attribute__ ((noreturn)) static void
-placeholder_main (void)
-{
-  char procs[4096];
-  size_t n = 0;
-  struct pollfd p[2] = { { .fd = 3, .events = POLLIN }, { .fd = 4, .events = POLLIN } };
-
-  prctl (PR_SET_NAME, "estiba-scope");
-  signal (SIGTERM, SIG_DFL);
-  signal (SIGINT, SIG_DFL);
-  signal (SIGHUP, SIG_DFL);
-  while (n < sizeof procs)
-    {
-      ssize_t r;
-      if (poll (p, 2, -1) < 0 || (p[1].revents && !p[0].revents))
-        _exit (0);
-      r = read (3, procs + n, sizeof procs - n);
-      if (r <= 0)
-        break;
-      n += (size_t) r;
-    }
-  if (n == 0 || n >= sizeof procs || procs[n - 1] != '\0')
-    _exit (0);
-  while (!cgroup_has_other (procs, getpid ()))
-    if (poll (&p[1], 1, 10) != 0)
-      _exit (0);
-  _exit (0);
-}
-
-/* Move fds[0..n) to 3, 4, ..., stdio to /dev/null, close the rest.  */
-static int
-keep_only_fds (int *fds, int n)
-{
-  int null = open ("/dev/null", O_RDWR | O_CLOEXEC), i;
-
-  if (null < 0 || dup2 (null, 0) < 0 || dup2 (null, 1) < 0 || dup2 (null, 2) < 0)
-    return -1;
-  /* Above every target first, so no dup2 overwrites a source.  */
-  for (i = 0; i < n; i++)
-    if ((fds[i] = fcntl (fds[i], F_DUPFD, 3 + n)) < 0)
-      return -1;
-  for (i = 0; i < n; i++)
-    if (dup2 (fds[i], 3 + i) < 0)
-      return -1;
-  return (int) syscall (SYS_close_range, 3 + n, ~0U, 0);
-}
-
-/* The placeholder's parent: fork it, report its pid on fd 5, reap it.  */
-__attribute__ ((noreturn)) static void
-placeholder_parent (int go, int runtime, int report)
-{
-  int fds[3] = { go, runtime, report };
-  pid_t pid;
-
-  if (keep_only_fds (fds, 3) < 0)
-    _exit (1);
-  pid = fork ();
-  if (pid == 0)
-    {
-      close (5);
-      placeholder_main ();
-    }
-  if (pid < 0 || write (5, &pid, sizeof pid) != sizeof pid)
-    _exit (1);
-  close (5);
-  close (3);
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
-  _exit (0);
-}
-
-static int
-placeholder_start (struct placeholder *ph, estiba_error_t *err)
-{
-  cleanup_close int self = (int) syscall (SYS_pidfd_open, getpid (), 0);
-  int go[2], report[2];
-  pid_t child;
-
-  ph->pid = 0;
-  ph->go_fd = -1;
-  if (self < 0)
-    return estiba_error_errno (err, "--systemd-cgroup: pidfd_open");
-  if (pipe2 (go, O_CLOEXEC) < 0)
-    return estiba_error_errno (err, "pipe");
-  if (pipe2 (report, O_CLOEXEC) < 0)
-    {
-      close (go[0]);
-      close (go[1]);
-      return estiba_error_errno (err, "pipe");
-    }
-  fflush (NULL);
-  child = fork ();
-  if (child == 0)
-    placeholder_parent (go[0], self, report[1]);
-  close (go[0]);
-  close (report[1]);
-  /* EOF (no pid) when the parent failed.  */
-  if (child < 0 || read (report[0], &ph->pid, sizeof ph->pid) != sizeof ph->pid)
-    ph->pid = 0;
-  close (report[0]);
-  if (ph->pid <= 0)
-    {
-      close (go[1]);
-      if (child > 0)
-        waitpid (child, NULL, 0);
-      return estiba_error (err, 0, "--systemd-cgroup: cannot start the scope's placeholder process");
-    }
-  ph->go_fd = go[1];
-  return 0;
-}
-
-/* Tell the placeholder which cgroup.procs to watch (procs NULL: exit now).  */
-static void
-placeholder_release (struct placeholder *ph, const char *procs)
-{
-  if (ph->go_fd < 0)
-    return;
-  if (procs && write (ph->go_fd, procs, strlen (procs) + 1) < 0)
-    estiba_debug ("--systemd-cgroup: placeholder: %s", strerror (errno));
-  close (ph->go_fd);
-  ph->go_fd = -1;
 }
 
 /* ------------------------------------------------------------ create --  */
@@ -833,7 +510,7 @@ unit_cgroup (const char *unit, pid_t pid, char **path, estiba_error_t *err)
 
 static int
 create_in_unit (const char *id, const char *slice, const char *unit, const struct oci_linux *lnx,
-                struct placeholder *ph, char ***dirs, estiba_error_t *err)
+                struct scope_placeholder *ph, char ***dirs, estiba_error_t *err)
 {
   struct dbus_conn c;
   struct jobs_seen jobs = { .n = 0 };
@@ -857,7 +534,7 @@ create_in_unit (const char *id, const char *slice, const char *unit, const struc
   if (asprintf (&procs, "%s/cgroup.procs", (*dirs)[0]) < 0)
     procs = NULL;
   estiba_debug ("--systemd-cgroup: unit %s, cgroup %s", unit, path);
-  placeholder_release (ph, procs);
+  scope_placeholder_release (ph, procs);
   return 0;
 }
 
@@ -866,15 +543,15 @@ cgroup_systemd_create (const char *state_dir, const struct oci_linux *lnx, const
                        estiba_error_t *err)
 {
   cleanup_free char *slice = NULL, *unit = NULL;
-  struct placeholder ph = { .pid = 0, .go_fd = -1 };
+  struct scope_placeholder ph = { .pid = 0, .go_fd = -1 };
   int ret;
 
   if (cgroup_systemd_unit_names (lnx ? lnx->cgroups_path : NULL, id, &slice, &unit, err) < 0)
     return -1;
-  if (!ends_with (unit, ".slice") && placeholder_start (&ph, err) < 0)
+  if (!ends_with (unit, ".slice") && scope_placeholder_start (&ph, err) < 0)
     return -1;
   ret = create_in_unit (id, slice, unit, lnx, &ph, dirs, err);
-  placeholder_release (&ph, NULL);
+  scope_placeholder_release (&ph, NULL);
   if (ret == 0 && write_unit_file (state_dir, unit, err) < 0)
     {
       cleanup_error estiba_error_t stop_err = NULL;
@@ -937,7 +614,7 @@ cgroup_systemd_update (const char *state_dir, const struct oci_linux_resources *
   dbus_put_string (&w, unit);
   dbus_put_bool (&w, true); /* runtime: not written to /etc */
   a = dbus_array_begin (&w, 8);
-  ret = prop_resources (&w, res, err);
+  ret = systemd_resource_properties (&w, res, err);
   dbus_array_end (&w, a);
   if (ret == 0 && w.failed)
     ret = estiba_error (err, ENOMEM, "D-Bus: unit properties");

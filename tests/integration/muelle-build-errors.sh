@@ -90,19 +90,22 @@ like "$output" "src=PATH" "a --secret without src is refused"
 SOURCE_DATE_EPOCH=soon build -q "$TEST_TMP/good"
 like "$output" "SOURCE_DATE_EPOCH" "a bad SOURCE_DATE_EPOCH is refused"
 
-# An interrupted build leaves nothing either.
-dockerfile "$TEST_TMP/slow" <<'EOF2'
+# An interrupted build leaves nothing either.  The step's sleep has a
+# duration no other process on the machine uses, so the checks below see
+# only this test's process.
+nap=30.$$$RANDOM
+dockerfile "$TEST_TMP/slow" <<EOF2
 FROM busybox
-RUN sleep 30
+RUN sleep $nap
 EOF2
 "${M[@]}" build -q -t slow "$TEST_TMP/slow" >"$TEST_TMP/slow.out" 2>&1 &
 pid=$!
-wait_for 20 sh -c "ps -eo args | grep -q '^sleep 30'"
+wait_for 20 sh -c "ps -eo args | grep -qx 'sleep $nap'"
 kill -TERM "$pid"
 wait "$pid"
 isnt "$?" 0 "SIGTERM stops the build with a failure"
 check "nothing named slow" sh -c "! grep -q slow '$ROOT/index.json'"
 is "$(find "$ROOT/build/tmp" -mindepth 1 2>/dev/null)" "" "no scratch directory is left after SIGTERM"
-check "the step's process is gone" sh -c "! ps -eo args | grep -q '^sleep 30'"
+check "the step's process is gone" sh -c "! ps -eo args | grep -qx 'sleep $nap'"
 
 done_testing
