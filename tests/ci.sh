@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
 # Everything CI checks, from a fresh clone on Debian 12, as root:
 # dependencies, a -Werror build, the whole test suite, the suite again under
-# AddressSanitizer+UndefinedBehaviorSanitizer, the fuzzers, make distcheck.
+# AddressSanitizer+UndefinedBehaviorSanitizer, the fuzzers, make distcheck,
+# and the README's main job (examples/quickstart.sh).
 #
-#   tests/ci.sh [--no-deps] [--no-sanitizers] [--no-fuzz] [--no-distcheck]
+#   tests/ci.sh [--no-deps] [--no-sanitizers] [--no-fuzz] [--no-distcheck] [--no-quickstart]
 #
-# Build directories: _build/ci and _build/asan.  Prints how long each phase
+# Build directories: _build/ci, _build/asan and (the quick start's)
+# _build/default.  Prints how long each phase
 # took; exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
 
-want_deps=yes want_san=yes want_fuzz=yes want_distcheck=yes
+want_deps=yes want_san=yes want_fuzz=yes want_distcheck=yes want_quickstart=yes
 for arg in "$@"; do
   case $arg in
     --no-deps) want_deps=no ;;
     --no-sanitizers) want_san=no ;;
     --no-fuzz) want_fuzz=no ;;
     --no-distcheck) want_distcheck=no ;;
-    *) echo "usage: $0 [--no-deps] [--no-sanitizers] [--no-fuzz] [--no-distcheck]" >&2; exit 2 ;;
+    --no-quickstart) want_quickstart=no ;;
+    *) echo "usage: $0 [--no-deps] [--no-sanitizers] [--no-fuzz] [--no-distcheck] [--no-quickstart]" >&2; exit 2 ;;
   esac
 done
 
@@ -146,4 +149,19 @@ run_distcheck ()
   fi
 }
 [ $want_distcheck = no ] || phase distcheck run_distcheck || true
+
+# The README's other command, the main job (its own build in
+# _build/default, then build, bundle and run the sample image): last, as
+# its autogen.sh regenerates the files the builds above were made from.
+run_quickstart ()
+{
+  local log=_build/quickstart.log
+  if bash examples/quickstart.sh --no-deps >"$log" 2>&1 && grep -q '^Hello, quickstart!' "$log"; then
+    tail -2 "$log"
+  else
+    tail -30 "$log"
+    return 1
+  fi
+}
+[ $want_quickstart = no ] || phase quickstart run_quickstart || true
 [ ${#failed[@]} -eq 0 ]
