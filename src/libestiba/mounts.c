@@ -62,6 +62,44 @@ create_component (int parent, const char *name, bool file, mode_t mode)
   return 0;
 }
 
+/* The usual miss: only the last component of path is missing (a mount
+ * point under a directory the image or an earlier mount has).  Create it
+ * in its parent, then resolve the whole path again from the root, as the
+ * walk below does.  Returns the fd, or -1 with errno ENOENT when the
+ * parent is missing too (or path is not a plain DIR/NAME): walk then.  */
+static int
+create_last_component (int rootfd, const char *path, bool file, mode_t mode)
+{
+  cleanup_free char *copy = strdup (path);
+  cleanup_close int parent = -1;
+  char *slash, *name;
+  size_t len;
+
+  if (copy == NULL)
+    return -1;
+  len = strlen (copy);
+  while (len > 0 && copy[len - 1] == '/')
+    copy[--len] = '\0';
+  slash = strrchr (copy, '/');
+  name = slash ? slash + 1 : copy;
+  if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    {
+      errno = ENOENT;
+      return -1;
+    }
+  if (slash)
+    *slash = '\0';
+  parent = resolve_in_root (rootfd, slash && *copy ? copy : "/", O_PATH | O_DIRECTORY);
+  if (parent < 0)
+    {
+      errno = ENOENT;
+      return -1;
+    }
+  if (create_component (parent, name, file, mode) < 0)
+    return -1;
+  return resolve_in_root (rootfd, path, O_PATH);
+}
+
 int
 mkdir_in_root (int rootfd, const char *path, bool file, mode_t mode, estiba_error_t *err)
 {
@@ -74,6 +112,14 @@ mkdir_in_root (int rootfd, const char *path, bool file, mode_t mode, estiba_erro
   fd = resolve_in_root (rootfd, path, O_PATH);
   if (fd >= 0)
     return fd;
+  if (errno == ENOENT)
+    {
+      fd = create_last_component (rootfd, path, file, mode);
+      if (fd >= 0)
+        return fd;
+      if (errno != ENOENT)
+        return estiba_error_errno (err, "create '%s' in the rootfs", path);
+    }
   /* Walk the components: each prefix is resolved inside the root, and a
    * missing one is created in its (already resolved) parent.  */
   for (p = copy; *p == '/'; p++)
