@@ -138,34 +138,66 @@ hierarchies_read (struct hierarchy **out, size_t *n_out, estiba_error_t *err)
   return 0;
 }
 
-/* Our own cgroup in a hierarchy, from /proc/self/cgroup ("ID:ctrls:path";
- * v2 is "0::path").  */
+/* /proc/self/cgroup, read once for all the hierarchies (NULL when
+ * unreadable: every hierarchy then counts from its root).  */
 static char *
-own_cgroup (const struct hierarchy *h)
+read_own_cgroups (void)
 {
-  cleanup_fclose FILE *f = fopen ("/proc/self/cgroup", "re");
-  cleanup_free char *line = NULL;
-  size_t len = 0;
+  cleanup_close int fd = open ("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  ssize_t n;
 
-  if (f == NULL)
+  if (fd < 0)
     return NULL;
-  while (getline (&line, &len, f) > 0)
+  do
     {
-      char *c1 = strchr (line, ':'), *c2, *nl;
-      if (c1 == NULL || (c2 = strchr (c1 + 1, ':')) == NULL)
+      if (cap - len < 1024)
+        {
+          char *grown = realloc (buf, cap += 4096);
+          if (grown == NULL)
+            {
+              free (buf);
+              return NULL;
+            }
+          buf = grown;
+        }
+      n = read (fd, buf + len, cap - len - 1);
+      if (n > 0)
+        len += (size_t) n;
+    }
+  while (n > 0 || (n < 0 && errno == EINTR));
+  if (buf)
+    buf[len] = '\0';
+  return buf;
+}
+
+/* Our own cgroup in a hierarchy, from the lines of /proc/self/cgroup
+ * ("ID:ctrls:path"; v2 is "0::path").  */
+static char *
+own_cgroup (const struct hierarchy *h, const char *own_cgroups)
+{
+  const char *line, *end;
+
+  for (line = own_cgroups; line && *line; line = *end ? end + 1 : end)
+    {
+      const char *c1, *c2;
+      end = strchrnul (line, '\n');
+      c1 = memchr (line, ':', (size_t) (end - line));
+      c2 = c1 ? memchr (c1 + 1, ':', (size_t) (end - c1 - 1)) : NULL;
+      if (c2 == NULL)
         continue;
-      *c2 = '\0';
-      if ((nl = strchr (c2 + 1, '\n')))
-        *nl = '\0';
-      if (h->v2 ? (strcmp (line, "0") == 0 && c1[1] == '\0') : strcmp (c1 + 1, h->controllers) == 0)
-        return strdup (c2 + 1);
+      if (h->v2 ? (c1 - line == 1 && line[0] == '0' && c2 == c1 + 1)
+                : ((size_t) (c2 - c1 - 1) == strlen (h->controllers)
+                   && strncmp (c1 + 1, h->controllers, (size_t) (c2 - c1 - 1)) == 0))
+        return strndup (c2 + 1, (size_t) (end - c2 - 1));
     }
   return NULL;
 }
 
 /* Directory of the container's cgroup in hierarchy h.  */
 static char *
-cgroup_dir_in (const struct hierarchy *h, const char *cgroups_path, const char *id)
+cgroup_dir_in (const struct hierarchy *h, const char *own_cgroups, const char *cgroups_path, const char *id)
 {
   cleanup_free char *base = NULL;
   const char *rel;
@@ -178,7 +210,7 @@ cgroup_dir_in (const struct hierarchy *h, const char *cgroups_path, const char *
       return out;
     }
   rel = cgroups_path && *cgroups_path ? cgroups_path : id;
-  base = own_cgroup (h);
+  base = own_cgroup (h, own_cgroups);
   if (base == NULL)
     base = strdup ("/");
   if (base == NULL)
@@ -313,6 +345,7 @@ cgroup_create (const char *cgroups_path, const char *id, char ***dirs_out, estib
 {
   struct hierarchy *h = NULL;
   size_t n = 0, i, k = 0;
+  cleanup_free char *own_cgroups = NULL;
   char **dirs;
   int ret;
 
@@ -327,10 +360,12 @@ cgroup_create (const char *cgroups_path, const char *id, char ***dirs_out, estib
       hierarchies_free (h, n);
       return estiba_error_errno (err, "calloc");
     }
+  if (cgroups_path == NULL || cgroups_path[0] != '/')
+    own_cgroups = read_own_cgroups ();
   for (i = 0; i < n; i++)
     {
       bool cpuset = !h[i].v2 && strstr (h[i].controllers, "cpuset") != NULL;
-      char *dir = cgroup_dir_in (&h[i], cgroups_path, id);
+      char *dir = cgroup_dir_in (&h[i], own_cgroups, cgroups_path, id);
       if (dir == NULL)
         {
           ret = estiba_error_errno (err, "cgroup path");
