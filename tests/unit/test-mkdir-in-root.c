@@ -14,24 +14,15 @@
 static char root[] = "/tmp/test-mkdir-in-root-XXXXXX";
 static char outside[] = "/tmp/test-mkdir-in-root-outside-XXXXXX";
 
+/* rel (inside the rootfs) exists and is of type `type` (S_IFDIR, S_IFREG).  */
 static bool
-is_dir (const char *rel)
+has_type (const char *rel, mode_t type)
 {
   char path[4096];
   struct stat st;
 
   snprintf (path, sizeof path, "%s/%s", root, rel);
-  return lstat (path, &st) == 0 && S_ISDIR (st.st_mode);
-}
-
-static bool
-is_file (const char *rel)
-{
-  char path[4096];
-  struct stat st;
-
-  snprintf (path, sizeof path, "%s/%s", root, rel);
-  return lstat (path, &st) == 0 && S_ISREG (st.st_mode);
+  return lstat (path, &st) == 0 && (st.st_mode & S_IFMT) == type;
 }
 
 static void
@@ -61,13 +52,13 @@ main (void)
 
   make_in_root (rootfd, "/etc", false, "an existing directory resolves");
   make_in_root (rootfd, "/etc/one", false, "one missing component is created");
-  ok (is_dir ("etc/one"), "etc/one is a directory in the rootfs");
+  ok (has_type ("etc/one", S_IFDIR), "etc/one is a directory in the rootfs");
   make_in_root (rootfd, "/a/b/c", false, "several missing components are created");
-  ok (is_dir ("a/b/c"), "a/b/c is a directory in the rootfs");
+  ok (has_type ("a/b/c", S_IFDIR), "a/b/c is a directory in the rootfs");
   make_in_root (rootfd, "/etc/hosts", true, "a missing file is created");
-  ok (is_file ("etc/hosts"), "etc/hosts is a file in the rootfs");
+  ok (has_type ("etc/hosts", S_IFREG), "etc/hosts is a file in the rootfs");
   make_in_root (rootfd, "/trailing/", false, "a trailing slash is accepted");
-  ok (is_dir ("trailing"), "trailing is a directory");
+  ok (has_type ("trailing", S_IFDIR), "trailing is a directory");
 
   /* Symlinks resolve as if the rootfs were /: an absolute one to /etc, a
      relative one climbing far above, and one straight at a host path.  */
@@ -77,9 +68,9 @@ main (void)
   if (symlinkat (link_target, rootfd, "host") < 0)
     return 1;
   make_in_root (rootfd, "/abs/via-abs", false, "a mount point under an absolute symlink");
-  ok (is_dir ("etc/via-abs"), "it is created in the rootfs's /etc");
+  ok (has_type ("etc/via-abs", S_IFDIR), "it is created in the rootfs's /etc");
   make_in_root (rootfd, "/climb/via-climb", false, "a mount point under a climbing symlink");
-  ok (is_dir ("etc/via-climb"), "it is created in the rootfs's /etc, not the host's");
+  ok (has_type ("etc/via-climb", S_IFDIR), "it is created in the rootfs's /etc, not the host's");
   /* Inside the rootfs that symlink dangles: an error, and the host
      directory it names stays untouched.  */
   fd = mkdir_in_root (rootfd, "/host/x/y", false, 0755, &err);
