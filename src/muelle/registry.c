@@ -1,16 +1,17 @@
 /* Registry HTTP API v2 client over libcurl: ping, authentication,
- * retries, manifests, parallel blob downloads and blob uploads.  */
+ * retries, manifests and blob uploads (the parallel blob downloads are in
+ * registry_blobs.c).  */
 #include <config.h>
 #include "registry.h"
 #include "auth.h"
 #include "certs.h"
+#include "registry_internal.h"
 #include "cleanup.h"
 #include "reference.h"
 #include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,52 +22,21 @@
 #include <curl/curl.h>
 #include <yajl/yajl_tree.h>
 
-/* DEFAULT_PARALLEL: six blobs at a time, as skopeo and podman (containers/image).  */
 #define DEFAULT_RETRIES  3
 #define DEFAULT_TIMEOUT  60
-#define DEFAULT_PARALLEL 6
 #define FIRST_BACKOFF_MS 250
 #define MAX_BACKOFF_MS   4000
 #define MAX_RETRY_AFTER  30 /* seconds */
 /* distribution refuses manifests over 4 MiB; other bodies are smaller.  */
 #define MAX_RESPONSE_BODY (4 * 1024 * 1024)
-#define MAX_ERROR_BODY    4096
 
 #define MANIFEST_ACCEPT                                                                                      \
   "Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "            \
   "application/vnd.docker.distribution.manifest.list.v2+json, "                                              \
   "application/vnd.docker.distribution.manifest.v2+json"
 
-struct registry
-{
-  char *domain;
-  char *path;     /* repository, NULL for a bare registry */
-  char *base_url; /* scheme://api-host */
-  char *scope;    /* space-separated token scopes */
-  struct registry_options opts;
-  char *user;
-  char *password;
-  struct auth_challenge challenge; /* from the last 401 */
-  char *bearer;                    /* token for scope */
-  struct registry_certs certs;
-};
-
-struct http_response
-{
-  long status;
-  char *body;
-  size_t len;
-  size_t max;
-  bool truncated;
-  char *content_type;
-  char *content_digest;
-  char *location;
-  char *www_authenticate;
-  char *retry_after;
-};
-
-static void
-http_response_clear (struct http_response *r)
+void
+registry_http_response_clear (struct http_response *r)
 {
   free (r->body);
   free (r->content_type);
@@ -76,7 +46,7 @@ http_response_clear (struct http_response *r)
   free (r->retry_after);
   memset (r, 0, sizeof (*r));
 }
-#define cleanup_response __attribute__ ((cleanup (http_response_clear)))
+#define cleanup_response __attribute__ ((cleanup (registry_http_response_clear)))
 
 static void
 slist_freep (struct curl_slist **l)
@@ -93,8 +63,8 @@ curl_easy_freep (CURL **c)
 }
 #define cleanup_curl __attribute__ ((cleanup (curl_easy_freep)))
 
-static double
-now_seconds (void)
+double
+registry_now_seconds (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -118,8 +88,8 @@ backoff_ms (int attempt)
 
 /* The wait before attempt+1: a server's Retry-After (in seconds, as 429
  * and 503 answers may carry; bounded) or exponential backoff.  */
-static long
-retry_delay_ms (int attempt, const char *retry_after)
+long
+registry_retry_delay_ms (int attempt, const char *retry_after)
 {
   char *end = NULL;
   long seconds;
@@ -133,15 +103,15 @@ retry_delay_ms (int attempt, const char *retry_after)
   return backoff_ms (attempt);
 }
 
-static int
-max_retries (const struct registry *reg)
+int
+registry_max_retries (const struct registry *reg)
 {
   return reg->opts.retries < 0 ? DEFAULT_RETRIES : reg->opts.retries;
 }
 
 /* Failures worth another attempt: the network, not the request.  */
-static bool
-curl_code_transient (CURLcode code)
+bool
+registry_curl_code_transient (CURLcode code)
 {
   switch (code)
     {
@@ -159,8 +129,8 @@ curl_code_transient (CURLcode code)
     }
 }
 
-static bool
-status_transient (long status)
+bool
+registry_status_transient (long status)
 {
   return status == 429 || status == 408 || (status >= 500 && status <= 599);
 }
@@ -189,8 +159,8 @@ body_cb (char *data, size_t size, size_t nmemb, void *userdata)
 
 /* Keep the headers we use; a new status line (redirect, 100 Continue)
  * starts a new set.  */
-static size_t
-header_cb (char *data, size_t size, size_t nmemb, void *userdata)
+size_t
+registry_header_cb (char *data, size_t size, size_t nmemb, void *userdata)
 {
   struct http_response *r = userdata;
   size_t n = size * nmemb, name_len, vlen;
@@ -237,8 +207,8 @@ header_cb (char *data, size_t size, size_t nmemb, void *userdata)
 
 /* The first error of a registry error body ({"errors":[{"code","message"}]}),
  * or "HTTP STATUS".  */
-static char *
-error_text (long status, const char *body, size_t len)
+char *
+registry_error_text (long status, const char *body, size_t len)
 {
   cleanup_free char *copy = body ? strndup (body, len) : NULL;
   yajl_val tree = copy ? yajl_tree_parse (copy, NULL, 0) : NULL;
@@ -264,22 +234,11 @@ error_text (long status, const char *body, size_t len)
   return s;
 }
 
-/* Detects a transfer that made no progress for `timeout` seconds (curl's
- * low-speed limit averages over the whole window, so a trickle that stops
- * would go unnoticed for long).  */
-struct stall_guard
-{
-  int timeout;
-  double last_change;
-  curl_off_t last_bytes;
-  bool stalled;
-};
-
 static int
 stall_cb (void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
   struct stall_guard *g = userdata;
-  double now = now_seconds ();
+  double now = registry_now_seconds ();
 
   if (g->last_change == 0 || dlnow + ulnow != g->last_bytes)
     {
@@ -294,8 +253,8 @@ stall_cb (void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultot
 }
 
 /* A stall abort is a timeout, which is worth a retry.  */
-static CURLcode
-stall_code (CURLcode code, const struct stall_guard *g, char *errbuf)
+CURLcode
+registry_stall_code (CURLcode code, const struct stall_guard *g, char *errbuf)
 {
   if (code != CURLE_ABORTED_BY_CALLBACK || !g->stalled)
     return code;
@@ -304,8 +263,8 @@ stall_code (CURLcode code, const struct stall_guard *g, char *errbuf)
 }
 
 /* Settings every handle shares: TLS, timeouts, protocols, identity.  */
-static void
-setup_easy (struct registry *reg, CURL *c, const char *url, char *errbuf, struct stall_guard *guard)
+void
+registry_setup_easy (struct registry *reg, CURL *c, const char *url, char *errbuf, struct stall_guard *guard)
 {
   int timeout = reg->opts.timeout > 0 ? reg->opts.timeout : DEFAULT_TIMEOUT;
 
@@ -341,8 +300,8 @@ setup_easy (struct registry *reg, CURL *c, const char *url, char *errbuf, struct
 }
 
 /* Authorization header for the registry (not for the token server).  */
-static int
-add_auth_header (struct registry *reg, struct curl_slist **headers)
+int
+registry_add_auth_header (struct registry *reg, struct curl_slist **headers)
 {
   cleanup_free char *h = NULL;
   struct curl_slist *l;
@@ -400,11 +359,11 @@ perform_once (struct registry *reg, const struct http_request *req, struct http_
   const char *const *h;
   CURLcode code;
 
-  http_response_clear (resp);
+  registry_http_response_clear (resp);
   resp->max = MAX_RESPONSE_BODY;
   if (c == NULL)
     return CURLE_OUT_OF_MEMORY;
-  setup_easy (reg, c, req->url, errbuf, &guard);
+  registry_setup_easy (reg, c, req->url, errbuf, &guard);
   for (h = req->headers; h && *h; h++)
     {
       struct curl_slist *l = curl_slist_append (headers, *h);
@@ -412,7 +371,7 @@ perform_once (struct registry *reg, const struct http_request *req, struct http_
         return CURLE_OUT_OF_MEMORY;
       headers = l;
     }
-  if (req->use_auth && add_auth_header (reg, &headers) < 0)
+  if (req->use_auth && registry_add_auth_header (reg, &headers) < 0)
     return CURLE_OUT_OF_MEMORY;
   if (strcmp (req->method, "HEAD") == 0)
     curl_easy_setopt (c, CURLOPT_NOBODY, 1L);
@@ -445,14 +404,12 @@ perform_once (struct registry *reg, const struct http_request *req, struct http_
   curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, req->follow_redirects ? 1L : 0L);
   curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, body_cb);
   curl_easy_setopt (c, CURLOPT_WRITEDATA, resp);
-  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, registry_header_cb);
   curl_easy_setopt (c, CURLOPT_HEADERDATA, resp);
-  code = stall_code (curl_easy_perform (c), &guard, errbuf);
+  code = registry_stall_code (curl_easy_perform (c), &guard, errbuf);
   curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &resp->status);
   return code;
 }
-
-static int refresh_auth (struct registry *reg, const char *www_authenticate, estiba_error_t *err);
 
 /* Perform with retries on transient failures and one re-authentication
  * on 401.  Returns 0 with *resp filled for any final HTTP status (the
@@ -472,7 +429,7 @@ http_perform (struct registry *reg, const struct http_request *req, struct http_
       if (code == CURLE_OK && resp->status == 401 && req->use_auth && !reauthenticated
           && resp->www_authenticate)
         {
-          int ret = refresh_auth (reg, resp->www_authenticate, err);
+          int ret = registry_refresh_auth (reg, resp->www_authenticate, err);
           if (ret < 0)
             return estiba_error_wrap (err, "%s", req->what);
           if (ret > 0)
@@ -484,9 +441,9 @@ http_perform (struct registry *reg, const struct http_request *req, struct http_
         }
       if (code == CURLE_WRITE_ERROR && resp->truncated)
         return estiba_error (err, 0, "%s: response larger than %d bytes", req->what, MAX_RESPONSE_BODY);
-      if (code == CURLE_OK && !status_transient (resp->status))
+      if (code == CURLE_OK && !registry_status_transient (resp->status))
         return 0;
-      if ((code != CURLE_OK && !curl_code_transient (code)) || attempt >= max_retries (reg))
+      if ((code != CURLE_OK && !registry_curl_code_transient (code)) || attempt >= registry_max_retries (reg))
         {
           if (code != CURLE_OK)
             return estiba_error (err, 0, "%s: %s", req->what, errbuf[0] ? errbuf : curl_easy_strerror (code));
@@ -495,7 +452,7 @@ http_perform (struct registry *reg, const struct http_request *req, struct http_
       if (reg->opts.progress)
         fprintf (reg->opts.progress, "Retrying %s (%s)\n", req->what,
                  code != CURLE_OK ? curl_easy_strerror (code) : "server error");
-      sleep_ms (retry_delay_ms (attempt++, code == CURLE_OK ? resp->retry_after : NULL));
+      sleep_ms (registry_retry_delay_ms (attempt++, code == CURLE_OK ? resp->retry_after : NULL));
     }
 }
 
@@ -568,7 +525,7 @@ fetch_token (struct registry *reg, estiba_error_t *err)
                          reg->user ? reg->user : "");
   if (resp.status != 200)
     {
-      cleanup_free char *t = error_text (resp.status, resp.body, resp.len);
+      cleanup_free char *t = registry_error_text (resp.status, resp.body, resp.len);
       return estiba_error (err, 0, "%s: %s", what, t);
     }
   free (reg->bearer);
@@ -591,8 +548,8 @@ scope_listed (const char *list, const char *scope)
 
 /* React to a 401: returns 1 when new credentials are in place (retry),
  * 0 when there is nothing more to try.  */
-static int
-refresh_auth (struct registry *reg, const char *www_authenticate, estiba_error_t *err)
+int
+registry_refresh_auth (struct registry *reg, const char *www_authenticate, estiba_error_t *err)
 {
   struct auth_challenge c;
   int ret = auth_parse_challenge (www_authenticate, &c, err);
@@ -623,10 +580,8 @@ refresh_auth (struct registry *reg, const char *www_authenticate, estiba_error_t
   return reg->user != NULL ? 1 : 0;
 }
 
-static char *url_for (struct registry *reg, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static char *
-url_for (struct registry *reg, const char *fmt, ...)
+char *
+registry_url_for (struct registry *reg, const char *fmt, ...)
 {
   cleanup_free char *tail = NULL;
   char *url = NULL;
@@ -661,11 +616,11 @@ ping (struct registry *reg, estiba_error_t *err)
 
       free (reg->base_url);
       if (asprintf (&reg->base_url, "%s://%s", schemes[i], reference_api_host (reg->domain)) < 0
-          || (url = url_for (reg, "/v2/")) == NULL)
+          || (url = registry_url_for (reg, "/v2/")) == NULL)
         return estiba_error (err, ENOMEM, "ping");
       req.url = url;
       code = perform_once (reg, &req, &resp, errbuf);
-      if (code != CURLE_OK && !curl_code_transient (code))
+      if (code != CURLE_OK && !registry_curl_code_transient (code))
         {
           if (i + 1 < n)
             continue; /* TLS failed: try plain HTTP (tls_verify is off) */
@@ -694,7 +649,7 @@ ping (struct registry *reg, estiba_error_t *err)
         return estiba_error (err, 0, "%s: %s does not serve the registry API v2 (GET /v2/ answered 404)",
                              what, reg->base_url);
       {
-        cleanup_free char *t = error_text (resp.status, resp.body, resp.len);
+        cleanup_free char *t = registry_error_text (resp.status, resp.body, resp.len);
         return estiba_error (err, 0, "%s: GET %s: %s", what, url, t);
       }
     }
@@ -804,18 +759,20 @@ registry_base_url (const struct registry *reg)
 }
 
 /* Judge a final status: 401/403/404/other → one-line error naming what.  */
-static int
-status_error (struct registry *reg, const struct http_response *resp, const char *what, estiba_error_t *err)
+int
+registry_status_error (struct registry *reg, const struct http_response *resp, const char *what,
+                       estiba_error_t *err)
 {
-  cleanup_free char *t = error_text (resp->status, resp->body, resp->len);
+  cleanup_free char *t = registry_error_text (resp->status, resp->body, resp->len);
 
   if (resp->status == 401)
     return estiba_error (err, 0, "%s: unauthorized (%s)%s", what, t,
                          reg->user ? "" : "; log in with `muelle login` or pass --creds");
   if (resp->status == 403)
     return estiba_error (err, 0, "%s: access denied (%s)", what, t);
-  if (status_transient (resp->status))
-    return estiba_error (err, 0, "%s: server error after %d attempts (%s)", what, max_retries (reg) + 1, t);
+  if (registry_status_transient (resp->status))
+    return estiba_error (err, 0, "%s: server error after %d attempts (%s)", what,
+                         registry_max_retries (reg) + 1, t);
   return estiba_error (err, 0, "%s: %s", what, t);
 }
 
@@ -824,7 +781,7 @@ registry_get_manifest (struct registry *reg, const char *key, char **body, size_
                        char **content_digest, estiba_error_t *err)
 {
   cleanup_response struct http_response resp = { 0 };
-  cleanup_free char *url = url_for (reg, "/v2/%s/manifests/%s", reg->path, key);
+  cleanup_free char *url = registry_url_for (reg, "/v2/%s/manifests/%s", reg->path, key);
   cleanup_free char *what = NULL;
   const char *headers[] = { MANIFEST_ACCEPT, NULL };
   struct http_request req = {
@@ -843,11 +800,11 @@ registry_get_manifest (struct registry *reg, const char *key, char **body, size_
     return ret;
   if (resp.status == 404)
     {
-      cleanup_free char *t = error_text (resp.status, resp.body, resp.len);
+      cleanup_free char *t = registry_error_text (resp.status, resp.body, resp.len);
       return estiba_error (err, 0, "%s: not found in the registry (%s)", what, t);
     }
   if (resp.status != 200)
-    return status_error (reg, &resp, what, err);
+    return registry_status_error (reg, &resp, what, err);
   if (resp.body == NULL)
     return estiba_error (err, 0, "%s: empty response", what);
   *body = steal_pointer (&resp.body);
@@ -862,7 +819,7 @@ registry_put_manifest (struct registry *reg, const char *key, const char *media_
                        size_t len, char **digest_out, estiba_error_t *err)
 {
   cleanup_response struct http_response resp = { 0 };
-  cleanup_free char *url = url_for (reg, "/v2/%s/manifests/%s", reg->path, key);
+  cleanup_free char *url = registry_url_for (reg, "/v2/%s/manifests/%s", reg->path, key);
   cleanup_free char *ctype = NULL;
   cleanup_free char *what = NULL;
   const char *headers[2] = { NULL, NULL };
@@ -880,7 +837,7 @@ registry_put_manifest (struct registry *reg, const char *key, const char *media_
   if (ret < 0)
     return ret;
   if (resp.status != 201 && resp.status != 200)
-    return status_error (reg, &resp, what, err);
+    return registry_status_error (reg, &resp, what, err);
   if (digest_out)
     *digest_out = steal_pointer (&resp.content_digest);
   return 0;
@@ -890,7 +847,7 @@ int
 registry_blob_exists (struct registry *reg, const char *digest, estiba_error_t *err)
 {
   cleanup_response struct http_response resp = { 0 };
-  cleanup_free char *url = url_for (reg, "/v2/%s/blobs/%s", reg->path, digest);
+  cleanup_free char *url = registry_url_for (reg, "/v2/%s/blobs/%s", reg->path, digest);
   cleanup_free char *what = NULL;
   struct http_request req = { .method = "HEAD", .use_auth = true, .follow_redirects = true };
   int ret;
@@ -906,7 +863,7 @@ registry_blob_exists (struct registry *reg, const char *digest, estiba_error_t *
     return 1;
   if (resp.status == 404)
     return 0;
-  return status_error (reg, &resp, what, err);
+  return registry_status_error (reg, &resp, what, err);
 }
 
 /* Location of an upload session, made absolute.  */
@@ -949,10 +906,11 @@ start_upload (struct registry *reg, const char *digest, const char *mount_from, 
     {
       cleanup_free char *d = escape (digest);
       cleanup_free char *from = escape (mount_from);
-      url = url_for (reg, "/v2/%s/blobs/uploads/?mount=%s&from=%s", reg->path, d ? d : "", from ? from : "");
+      url = registry_url_for (reg, "/v2/%s/blobs/uploads/?mount=%s&from=%s", reg->path, d ? d : "",
+                              from ? from : "");
     }
   else
-    url = url_for (reg, "/v2/%s/blobs/uploads/", reg->path);
+    url = registry_url_for (reg, "/v2/%s/blobs/uploads/", reg->path);
   if (url == NULL || asprintf (&what, "push blob %s to %s/%s", digest, reg->domain, reg->path) < 0)
     return estiba_error (err, ENOMEM, "blob upload");
   req.url = url;
@@ -964,7 +922,7 @@ start_upload (struct registry *reg, const char *digest, const char *mount_from, 
   if (resp.status == 201)
     return 0;
   if (resp.status != 202)
-    return status_error (reg, &resp, what, err);
+    return registry_status_error (reg, &resp, what, err);
   if (resp.location == NULL)
     return estiba_error (err, 0, "%s: upload session without a Location header", what);
   *location = steal_pointer (&resp.location);
@@ -1021,7 +979,7 @@ registry_upload_blob (struct registry *reg, const char *path, const char *digest
   if (ret < 0)
     return ret;
   if (resp.status != 201)
-    return status_error (reg, &resp, what, err);
+    return registry_status_error (reg, &resp, what, err);
   if (resp.content_digest && strcmp (resp.content_digest, digest) != 0)
     return estiba_error (err, 0, "%s: registry stored it as %s", what, resp.content_digest);
   return 0;
@@ -1031,7 +989,7 @@ int
 registry_check_login (struct registry *reg, estiba_error_t *err)
 {
   cleanup_response struct http_response resp = { 0 };
-  cleanup_free char *url = url_for (reg, "/v2/");
+  cleanup_free char *url = registry_url_for (reg, "/v2/");
   cleanup_free char *what = NULL;
   struct http_request req = { .method = "GET", .use_auth = true };
   int ret;
@@ -1054,508 +1012,6 @@ registry_check_login (struct registry *reg, estiba_error_t *err)
   if (resp.status == 401)
     return estiba_error (err, 0, "%s: invalid username or password", what);
   if (resp.status != 200)
-    return status_error (reg, &resp, what, err);
+    return registry_status_error (reg, &resp, what, err);
   return 0;
-}
-
-/* ---- parallel blob downloads ---- */
-
-struct transfer
-{
-  struct registry *reg;
-  struct muelle_store *store;
-  const struct registry_blob *blob;
-  CURL *easy;
-  struct curl_slist *headers;
-  struct blob_writer *writer;
-  estiba_error_t write_err;
-  int64_t received;
-  bool oversize;
-  char *error_body;
-  size_t error_len;
-  struct http_response head; /* headers of the current response */
-  char errbuf[CURL_ERROR_SIZE];
-  struct stall_guard guard;
-  int attempt;
-  bool reauthenticated;
-  double retry_at;
-  bool active;
-  bool done;
-  /* Downloaded, size and digest checked, waiting for its commit into the
-   * store (see registry_fetch_blobs_gated) while `syncer` fsyncs it.  */
-  bool held;
-  /* The whole body arrived and its digest matched: set the moment the
-   * last byte is written, which can be long before curl reports the
-   * transfer done (one curl_multi_perform call may drain several
-   * connections in turn).  */
-  bool body_checked;
-  bool syncing;
-  pthread_t syncer;
-};
-
-static void *
-sync_blob (void *writer)
-{
-  blob_writer_sync (writer); /* an error shows again in the commit's fsync */
-  return NULL;
-}
-
-/* The body is complete: check its digest and start its fsync on a thread
- * of its own, so the syncs overlap the other downloads and each other.
- * Returns 0, or < 0 with t->write_err set.  */
-static int
-transfer_body_done (struct transfer *t)
-{
-  if (blob_writer_verify (t->writer, t->blob->digest, t->blob->size, &t->write_err) < 0)
-    return -1;
-  t->body_checked = true;
-  t->syncing = pthread_create (&t->syncer, NULL, sync_blob, t->writer) == 0;
-  return 0;
-}
-
-static size_t
-blob_body_cb (char *data, size_t size, size_t nmemb, void *userdata)
-{
-  struct transfer *t = userdata;
-  size_t n = size * nmemb;
-  long status = 0;
-
-  curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (status != 200)
-    {
-      /* Keep the start of an error body for the message.  */
-      size_t room = MAX_ERROR_BODY - t->error_len;
-      char *grown;
-      if (n < room)
-        room = n;
-      grown = realloc (t->error_body, t->error_len + room + 1);
-      if (grown == NULL)
-        return 0;
-      t->error_body = grown;
-      memcpy (t->error_body + t->error_len, data, room);
-      t->error_len += room;
-      t->error_body[t->error_len] = '\0';
-      return n;
-    }
-  if (t->received + (int64_t) n > t->blob->size)
-    {
-      t->oversize = true; /* never let a blob grow past its descriptor */
-      return 0;
-    }
-  if (blob_writer_write (t->writer, data, n, &t->write_err) < 0)
-    return 0;
-  t->received += n;
-  if (t->received == t->blob->size && transfer_body_done (t) < 0)
-    return 0;
-  return n;
-}
-
-/* Joins the thread syncing a held blob: before its commit or abort.  */
-static void
-transfer_join_syncer (struct transfer *t)
-{
-  if (t->syncing)
-    pthread_join (t->syncer, NULL);
-  t->syncing = false;
-}
-
-/* Give the transfer's connection back to the pool.  */
-static void
-transfer_release_easy (struct transfer *t, CURLM *multi)
-{
-  if (t->easy)
-    {
-      if (t->active)
-        curl_multi_remove_handle (multi, t->easy);
-      curl_easy_cleanup (t->easy);
-      t->easy = NULL;
-    }
-  curl_slist_free_all (t->headers);
-  t->headers = NULL;
-  t->active = false;
-}
-
-static void
-transfer_reset (struct transfer *t, CURLM *multi)
-{
-  transfer_join_syncer (t);
-  transfer_release_easy (t, multi);
-  if (t->writer)
-    blob_writer_abort (t->writer);
-  t->writer = NULL;
-  estiba_error_release (&t->write_err);
-  free (t->error_body);
-  t->error_body = NULL;
-  t->error_len = 0;
-  t->received = 0;
-  t->oversize = false;
-  t->body_checked = false;
-  http_response_clear (&t->head);
-}
-
-static int
-transfer_start (struct transfer *t, CURLM *multi, estiba_error_t *err)
-{
-  cleanup_free char *url = url_for (t->reg, "/v2/%s/blobs/%s", t->reg->path, t->blob->digest);
-  int ret;
-
-  if (url == NULL)
-    return estiba_error (err, ENOMEM, "blob request");
-  ret = store_blob_writer_begin (t->store, &t->writer, err);
-  if (ret < 0)
-    return ret;
-  t->easy = curl_easy_init ();
-  if (t->easy == NULL || add_auth_header (t->reg, &t->headers) < 0)
-    return estiba_error (err, ENOMEM, "blob request");
-  setup_easy (t->reg, t->easy, url, t->errbuf, &t->guard);
-  curl_easy_setopt (t->easy, CURLOPT_HTTPHEADER, t->headers);
-  /* Registries redirect blob GETs to storage (S3, CDN); curl drops our
-     Authorization header when the host changes.  */
-  curl_easy_setopt (t->easy, CURLOPT_FOLLOWLOCATION, 1L);
-  /* Larger reads: fewer write(2) calls into the blob writer.  */
-  curl_easy_setopt (t->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
-  curl_easy_setopt (t->easy, CURLOPT_WRITEFUNCTION, blob_body_cb);
-  curl_easy_setopt (t->easy, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt (t->easy, CURLOPT_HEADERFUNCTION, header_cb);
-  curl_easy_setopt (t->easy, CURLOPT_HEADERDATA, &t->head);
-  curl_easy_setopt (t->easy, CURLOPT_PRIVATE, t);
-  if (curl_multi_add_handle (multi, t->easy) != CURLM_OK)
-    return estiba_error (err, 0, "cannot start the download of %s", t->blob->digest);
-  t->active = true;
-  return 0;
-}
-
-static char *
-blob_what (const struct transfer *t)
-{
-  char *s = NULL;
-  if (asprintf (&s, "%s %s from %s/%s", t->blob->kind ? t->blob->kind : "blob", t->blob->digest,
-                t->reg->domain, t->reg->path)
-      < 0)
-    return NULL;
-  return s;
-}
-
-static void
-schedule_retry (struct transfer *t, CURLM *multi, const char *why)
-{
-  cleanup_free char *what = blob_what (t);
-  long delay = retry_delay_ms (t->attempt++, t->head.retry_after);
-
-  if (t->reg->opts.progress)
-    fprintf (t->reg->opts.progress, "%sRetrying %s (%s)\n", t->reg->opts.progress_tty ? "\r\033[K" : "",
-             what ? what : t->blob->digest, why);
-  transfer_reset (t, multi);
-  t->retry_at = now_seconds () + delay / 1000.0;
-}
-
-/* Move a held blob into the store.  */
-static int
-transfer_commit (struct transfer *t, CURLM *multi, estiba_error_t *err)
-{
-  cleanup_free char *what = blob_what (t);
-  int ret;
-
-  transfer_join_syncer (t);
-  ret = blob_writer_commit (t->writer, t->blob->digest, t->blob->size, NULL, err);
-  t->writer = NULL; /* commit always frees it */
-  t->held = false;
-  transfer_reset (t, multi);
-  if (ret < 0)
-    return estiba_error_wrap (err, "%s", what);
-  t->done = true;
-  if (t->reg->opts.progress)
-    fprintf (t->reg->opts.progress, "%sCopying %s %s done\n", t->reg->opts.progress_tty ? "\r\033[K" : "",
-             t->blob->kind ? t->blob->kind : "blob", t->blob->digest);
-  return 0;
-}
-
-/* Keep a downloaded, checked blob's temporary file (still syncing) for a
- * later commit; its connection goes back to the pool.  */
-static void
-transfer_hold (struct transfer *t, CURLM *multi)
-{
-  transfer_release_easy (t, multi);
-  estiba_error_release (&t->write_err);
-  free (t->error_body);
-  t->error_body = NULL;
-  t->error_len = 0;
-  http_response_clear (&t->head);
-  t->held = true;
-}
-
-/* A transfer ended: hold it (checked, syncing, to commit later), retry or
- * fail.  Returns 0 or < 0.  */
-static int
-transfer_finish (struct transfer *t, CURLM *multi, CURLcode code, estiba_error_t *err)
-{
-  cleanup_free char *what = blob_what (t);
-  long status = 0;
-  bool may_retry = t->attempt < max_retries (t->reg);
-  int ret;
-
-  code = stall_code (code, &t->guard, t->errbuf);
-  curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &status);
-  if (t->write_err)
-    {
-      ret = estiba_error (err, t->write_err->status, "%s: %s", what, t->write_err->msg);
-      transfer_reset (t, multi);
-      return ret;
-    }
-  if (t->oversize)
-    {
-      transfer_reset (t, multi);
-      return estiba_error (err, 0, "%s: the registry sent more than the %lld bytes its descriptor declares",
-                           what, (long long) t->blob->size);
-    }
-  if (code != CURLE_OK)
-    {
-      if (curl_code_transient (code) && may_retry)
-        {
-          schedule_retry (t, multi, t->errbuf[0] ? t->errbuf : curl_easy_strerror (code));
-          return 0;
-        }
-      ret = estiba_error (err, 0, "%s: %s%s", what, t->errbuf[0] ? t->errbuf : curl_easy_strerror (code),
-                          code == CURLE_PARTIAL_FILE ? " (truncated transfer)" : "");
-      transfer_reset (t, multi);
-      return ret;
-    }
-  if (status == 401 && !t->reauthenticated && t->head.www_authenticate)
-    {
-      cleanup_free char *challenge = strdup (t->head.www_authenticate);
-      transfer_reset (t, multi);
-      t->reauthenticated = true;
-      ret = challenge ? refresh_auth (t->reg, challenge, err) : estiba_error (err, ENOMEM, "auth");
-      if (ret < 0)
-        return estiba_error_wrap (err, "%s", what);
-      if (ret > 0)
-        t->retry_at = 0;
-      else
-        return estiba_error (err, 0, "%s: unauthorized", what);
-      return 0;
-    }
-  if (status_transient (status) && may_retry)
-    {
-      char why[32];
-      snprintf (why, sizeof why, "HTTP %ld", status);
-      schedule_retry (t, multi, why);
-      return 0;
-    }
-  if (status != 200)
-    {
-      struct http_response r = { .status = status, .body = t->error_body, .len = t->error_len };
-      if (status == 404)
-        {
-          cleanup_free char *txt = error_text (status, t->error_body, t->error_len);
-          ret = estiba_error (err, 0, "%s: not found in the registry (%s)", what, txt);
-        }
-      else
-        ret = status_error (t->reg, &r, what, err);
-      transfer_reset (t, multi);
-      return ret;
-    }
-  if (t->received < t->blob->size)
-    {
-      /* The server ended early without signalling it: a truncated blob.  */
-      if (may_retry)
-        {
-          schedule_retry (t, multi, "truncated");
-          return 0;
-        }
-      ret = estiba_error (err, 0, "%s: truncated: received %lld of %lld bytes", what, (long long) t->received,
-                          (long long) t->blob->size);
-      transfer_reset (t, multi);
-      return ret;
-    }
-  /* An empty blob never reached blob_body_cb.  A digest mismatch is not
-     retried: the registry serves what it has.  */
-  if (!t->body_checked && transfer_body_done (t) < 0)
-    {
-      ret = estiba_error (err, t->write_err->status, "%s: %s", what, t->write_err->msg);
-      transfer_reset (t, multi);
-      return ret;
-    }
-  transfer_hold (t, multi);
-  return 0;
-}
-
-static void
-show_live_progress (struct registry *reg, const struct transfer *ts, size_t n)
-{
-  int64_t got = 0, total = 0;
-  size_t i, done = 0;
-
-  for (i = 0; i < n; i++)
-    {
-      total += ts[i].blob->size;
-      got += ts[i].done || ts[i].held ? ts[i].blob->size : ts[i].received;
-      done += ts[i].done || ts[i].held;
-    }
-  fprintf (reg->opts.progress, "\r\033[K%zu/%zu blobs, %.1f / %.1f MiB", done, n, got / 1048576.0,
-           total / 1048576.0);
-  fflush (reg->opts.progress);
-}
-
-/* Every download ended: commit the held blobs, in order.  */
-static int
-commit_held (struct transfer *ts, size_t n, CURLM *multi, estiba_error_t *err)
-{
-  size_t i;
-  int ret = 0;
-
-  for (i = 0; i < n && ret == 0; i++)
-    if (ts[i].held)
-      ret = transfer_commit (&ts[i], multi, err);
-  return ret;
-}
-
-/* Start transfers while fewer than `parallel` run.  */
-static int
-start_transfers (struct transfer *ts, size_t n, int parallel, CURLM *multi, estiba_error_t *err)
-{
-  double now = now_seconds ();
-  int active = 0;
-  size_t i;
-
-  for (i = 0; i < n; i++)
-    active += ts[i].active;
-  for (i = 0; i < n && active < parallel; i++)
-    if (!ts[i].done && !ts[i].active && !ts[i].held && ts[i].retry_at <= now)
-      {
-        if (transfer_start (&ts[i], multi, err) < 0)
-          return -1;
-        active++;
-      }
-  return 0;
-}
-
-/* Handle the transfers curl reports ended.  Returns how many ended (held,
- * failed or rescheduled), or < 0.  */
-static int
-finish_transfers (CURLM *multi, estiba_error_t *err)
-{
-  CURLMsg *msg;
-  int queued, ended = 0;
-
-  while ((msg = curl_multi_info_read (multi, &queued)))
-    {
-      struct transfer *t = NULL;
-      if (msg->msg != CURLMSG_DONE)
-        continue;
-      curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
-      if (transfer_finish (t, multi, msg->data.result, err) < 0)
-        return -1;
-      ended++;
-    }
-  return ended;
-}
-
-static size_t
-count_held (const struct transfer *ts, size_t n)
-{
-  size_t i, held = 0;
-
-  for (i = 0; i < n; i++)
-    held += ts[i].held;
-  return held;
-}
-
-/* blobs[0..n_first) all arrived and were checked: run the gate on them.  */
-static int
-open_gate (struct transfer *ts, size_t n_first, registry_gate_fn gate, void *gate_arg, estiba_error_t *err)
-{
-  cleanup_free struct blob_writer **firsts = NULL;
-  size_t i;
-
-  if (gate == NULL)
-    return 0;
-  firsts = calloc (n_first + 1, sizeof (*firsts));
-  if (firsts == NULL)
-    return estiba_error (err, ENOMEM, "blob downloads");
-  for (i = 0; i < n_first; i++)
-    firsts[i] = ts[i].writer;
-  return gate (gate_arg, firsts, n_first, err);
-}
-
-int
-registry_fetch_blobs_gated (struct registry *reg, struct muelle_store *store,
-                            const struct registry_blob *blobs, size_t n, size_t n_first,
-                            registry_gate_fn gate, void *gate_arg, estiba_error_t *err)
-{
-  CURLM *multi;
-  struct transfer *ts;
-  size_t i;
-  int parallel = reg->opts.parallel > 0 ? reg->opts.parallel : DEFAULT_PARALLEL;
-  double last_progress = 0;
-  bool gate_open = n_first == 0;
-  int ret = 0;
-
-  if (n == 0)
-    return 0;
-  multi = curl_multi_init ();
-  ts = calloc (n, sizeof (*ts));
-  if (multi == NULL || ts == NULL)
-    {
-      free (ts);
-      if (multi)
-        curl_multi_cleanup (multi);
-      return estiba_error (err, ENOMEM, "blob downloads");
-    }
-  for (i = 0; i < n; i++)
-    {
-      ts[i].reg = reg;
-      ts[i].store = store;
-      ts[i].blob = &blobs[i];
-    }
-
-  while (ret == 0 && count_held (ts, n) < n)
-    {
-      int running = 0, ended;
-      double now;
-
-      ret = start_transfers (ts, n, parallel, multi, err);
-      if (ret < 0)
-        break;
-      if (curl_multi_perform (multi, &running) != CURLM_OK)
-        {
-          ret = estiba_error (err, 0, "blob downloads: libcurl multi interface failed");
-          break;
-        }
-      ended = finish_transfers (multi, err);
-      if (ended < 0)
-        {
-          ret = -1;
-          break;
-        }
-      if (!gate_open && count_held (ts, n_first) == n_first)
-        {
-          gate_open = true;
-          ret = open_gate (ts, n_first, gate, gate_arg, err);
-          if (ret < 0)
-            break;
-        }
-      now = now_seconds ();
-      if (reg->opts.progress && reg->opts.progress_tty && now - last_progress > 0.2)
-        {
-          show_live_progress (reg, ts, n);
-          last_progress = now;
-        }
-      /* A transfer that just ended frees a slot (or needs a retry): start
-         the next one now rather than after the poll, which would wait
-         the whole timeout when no other socket is busy.  */
-      if (ended > 0)
-        continue;
-      if (curl_multi_poll (multi, NULL, 0, 100, NULL) != CURLM_OK)
-        ret = estiba_error (err, 0, "blob downloads: libcurl multi interface failed");
-    }
-  if (reg->opts.progress && reg->opts.progress_tty)
-    fprintf (reg->opts.progress, "\r\033[K");
-  if (ret == 0)
-    ret = commit_held (ts, n, multi, err);
-
-  for (i = 0; i < n; i++)
-    transfer_reset (&ts[i], multi);
-  free (ts);
-  curl_multi_cleanup (multi);
-  return ret;
 }
