@@ -62,113 +62,82 @@ create_component (int parent, const char *name, bool file, mode_t mode)
   return 0;
 }
 
-/* The usual miss: only the last component of path is missing (a mount
- * point under a directory the image or an earlier mount has).  Create it
- * in its parent, then resolve the whole path again from the root, as the
- * walk below does.  Returns the fd, or -1 with errno ENOENT when the
- * parent is missing too (or path is not a plain DIR/NAME): walk then.  */
+/* Resolve copy[0..len) inside the root ("/" when len is 0).  */
 static int
-create_last_component (int rootfd, const char *path, bool file, mode_t mode)
+resolve_prefix (int rootfd, char *copy, size_t len, int flags)
 {
-  cleanup_free char *copy = strdup (path);
-  cleanup_close int parent = -1;
-  char *slash, *name;
-  size_t len;
+  char saved = copy[len];
+  int fd;
 
-  if (copy == NULL)
-    return -1;
-  len = strlen (copy);
-  while (len > 0 && copy[len - 1] == '/')
-    copy[--len] = '\0';
-  slash = strrchr (copy, '/');
-  name = slash ? slash + 1 : copy;
-  if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
-    {
-      errno = ENOENT;
-      return -1;
-    }
-  if (slash)
-    *slash = '\0';
-  parent = resolve_in_root (rootfd, slash && *copy ? copy : "/", O_PATH | O_DIRECTORY);
-  if (parent < 0)
-    {
-      errno = ENOENT;
-      return -1;
-    }
-  if (create_component (parent, name, file, mode) < 0)
-    return -1;
-  return resolve_in_root (rootfd, path, O_PATH);
+  copy[len] = '\0';
+  fd = resolve_in_root (rootfd, len ? copy : "/", flags);
+  copy[len] = saved;
+  return fd;
 }
 
 int
 mkdir_in_root (int rootfd, const char *path, bool file, mode_t mode, estiba_error_t *err)
 {
   cleanup_free char *copy = strdup (path);
-  char *p, *next;
-  int fd;
+  cleanup_close int parent = -1;
+  size_t len, base;
 
   if (copy == NULL)
     return estiba_error_errno (err, "strdup");
-  fd = resolve_in_root (rootfd, path, O_PATH);
-  if (fd >= 0)
-    return fd;
-  if (errno == ENOENT)
-    {
-      fd = create_last_component (rootfd, path, file, mode);
-      if (fd >= 0)
-        return fd;
-      if (errno != ENOENT)
-        return estiba_error_errno (err, "create '%s' in the rootfs", path);
-    }
-  /* Walk the components: each prefix is resolved inside the root, and a
-   * missing one is created in its (already resolved) parent.  */
-  for (p = copy; *p == '/'; p++)
-    ;
-  while (p && *p)
-    {
-      cleanup_close int parent = -1;
-      char saved;
-      bool last;
+  len = strlen (copy);
+  while (len > 1 && copy[len - 1] == '/')
+    copy[--len] = '\0';
+  parent = resolve_in_root (rootfd, copy, O_PATH);
+  if (parent >= 0)
+    return steal_fd (&parent);
+  if (errno != ENOENT)
+    return estiba_error_errno (err, "resolve '%s' in the rootfs", copy);
 
-      next = strchr (p, '/');
-      while (next && next[1] == '/')
-        next++;
-      last = next == NULL || next[1] == '\0';
-      saved = next ? *next : '\0';
-      if (next)
-        *next = '\0';
-      if (strcmp (p, "..") == 0 || strcmp (p, ".") == 0)
-        {
-          if (next)
-            *next = saved;
-          p = next ? next + 1 : NULL;
-          continue;
-        }
-      fd = resolve_in_root (rootfd, copy, O_PATH);
-      if (fd < 0 && errno == ENOENT)
-        {
-          /* Parent of this component: everything before p.  */
-          char c = p[-1];
-          if (p > copy)
-            p[-1] = '\0';
-          parent = resolve_in_root (rootfd, p > copy ? copy : "/", O_PATH | O_DIRECTORY);
-          if (p > copy)
-            p[-1] = c;
-          if (parent < 0)
-            return estiba_error_errno (err, "resolve the parent of '%s' in the rootfs", copy);
-          if (create_component (parent, p, last && file, mode) < 0)
-            return estiba_error_errno (err, "create '%s' in the rootfs", copy);
-          fd = resolve_in_root (rootfd, copy, O_PATH);
-        }
-      if (fd < 0)
-        return estiba_error_errno (err, "resolve '%s' in the rootfs", copy);
-      if (last)
-        return fd;
-      close (fd);
-      *next = saved;
-      p = next + 1;
+  /* The deepest ancestor that exists (usually the parent: one missing
+   * component, a mount point under a directory the image has).  */
+  base = len;
+  do
+    {
+      char *slash = memrchr (copy, '/', base);
+      base = slash ? (size_t) (slash - copy) : 0;
+      while (base > 0 && copy[base - 1] == '/')
+        base--;
+      parent = resolve_prefix (rootfd, copy, base, O_PATH | O_DIRECTORY);
+      if (parent < 0 && (errno != ENOENT || base == 0))
+        return estiba_error_errno (err, "resolve the parent of '%s' in the rootfs", copy);
     }
-  return estiba_error (err, EINVAL, "create '%s' in the rootfs", path);
+  while (parent < 0);
+
+  /* Then each missing component in its resolved parent, and the path so
+   * far resolved again from the root (what was created may have been
+   * swapped for a symlink meanwhile: it is followed inside the root).  */
+  while (base < len)
+    {
+      size_t start = base, end;
+      char saved;
+      int fd;
+
+      while (copy[start] == '/')
+        start++;
+      for (end = start; end < len && copy[end] != '/'; end++)
+        ;
+      saved = copy[end];
+      copy[end] = '\0';
+      if (strcmp (copy + start, ".") != 0 && strcmp (copy + start, "..") != 0
+          && create_component (parent, copy + start, end == len && file, mode) < 0)
+        return estiba_error_errno (err, "create '%s' in the rootfs", copy);
+      copy[end] = saved;
+      fd = resolve_prefix (rootfd, copy, end, O_PATH);
+      if (fd < 0)
+        {
+          copy[end] = '\0';
+          return estiba_error_errno (err, "resolve '%s' in the rootfs", copy);
+        }
+      close (parent);
+      parent = fd;
+      base = end;
+    }
+  return steal_fd (&parent);
 }
 
 /* The per-mount attributes of MS_* flags, for mount_setattr on a bind:

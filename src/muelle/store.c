@@ -313,28 +313,10 @@ blob_writer_verify (struct blob_writer *w, const char *expected_digest, int64_t 
 int
 blob_writer_read (struct blob_writer *w, size_t max, char **data, size_t *len, estiba_error_t *err)
 {
-  cleanup_free char *buf = NULL;
-  size_t got = 0;
-
   if (w->size < 0 || (uint64_t) w->size > max)
     return estiba_error (err, 0, "blob %s: larger than %zu bytes", w->verified ? w->digest : w->tmp_path,
                          max);
-  buf = malloc ((size_t) w->size + 1);
-  if (buf == NULL)
-    return estiba_error (err, ENOMEM, "read `%s`", w->tmp_path);
-  while (got < (size_t) w->size)
-    {
-      ssize_t n = pread (w->fd, buf + got, (size_t) w->size - got, (off_t) got);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return estiba_error_errno (err, "read `%s`", w->tmp_path);
-      got += (size_t) n;
-    }
-  buf[got] = '\0';
-  *data = steal_pointer (&buf);
-  *len = got;
-  return 0;
+  return fs_read_file (w->tmp_path, max, data, len, err);
 }
 
 int
